@@ -1,0 +1,92 @@
+"""Reject bad answers before cookiecutter writes anything.
+
+Each problem is reported on one line naming the prompt, the value and the rule, then the hook exits
+non-zero, which makes cookiecutter stop and remove the half-made project folder.
+"""
+
+import json
+import keyword
+import re
+import sys
+
+# Import names the generated project depends on: a package with one of these names would shadow them.
+DEPENDENCY_IMPORTS = {
+    "dvc", "dvc_s3", "mlflow", "sklearn", "pandas", "numpy", "scipy", "yaml", "pyarrow", "joblib",
+    "pytest", "test", "tests", "src",
+}
+CHOICES = {
+    "python_version": ["3.11", "3.12", "3.13"],
+    "task": ["classification", "regression"],
+    "dvc_remote": ["local", "s3"],
+    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
+}
+# PEP 508 project names; also a safe folder name.
+PROJECT_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+# S3 bucket naming rules: 3-63 characters, lower case letters, digits, dots and hyphens,
+# starting and ending with a letter or digit, no '..', and not shaped like an IP address.
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+ENDPOINT_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
+
+
+def package_problem(name: str) -> str | None:
+    if not name.isidentifier() or not name.isascii():
+        return "must be a Python identifier (ASCII letters, digits and underscores, not starting with a digit)"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return "must not be a Python keyword"
+    if name in sys.stdlib_module_names:
+        return "must not shadow a standard-library module"
+    if name.lower() in DEPENDENCY_IMPORTS:
+        return "must not shadow a dependency or a test folder"
+    if name != name.lower():
+        return "must be lower case (PEP 8 package names)"
+    return None
+
+
+def bucket_problem(name: str) -> str | None:
+    if not BUCKET_RE.match(name) or ".." in name or IP_RE.match(name):
+        return (
+            "must be 3-63 lower-case letters, digits, dots or hyphens, start and end with a letter"
+            " or digit, and not look like an IP address"
+        )
+    return None
+
+
+def problems(answers: dict) -> list[str]:
+    found = []
+
+    def check(prompt: str, problem: str | None) -> None:
+        if problem:
+            found.append(f"{prompt}={answers[prompt]!r}: {problem}")
+
+    for prompt, allowed in CHOICES.items():
+        if answers[prompt] not in allowed:
+            check(prompt, f"must be one of {', '.join(allowed)}")
+    check("project", None if PROJECT_RE.match(answers["project"]) else
+          "must be letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+    check("package", package_problem(answers["package"]))
+    if not answers["project_name"].strip():
+        check("project_name", "must not be empty")
+    if not answers["mlflow_tracking_uri"].strip() or any(c.isspace() for c in answers["mlflow_tracking_uri"]):
+        check("mlflow_tracking_uri", "must be a non-empty URI without spaces")
+    if answers["dvc_remote"] == "s3":
+        check("s3_bucket", bucket_problem(answers["s3_bucket"]))
+        check("s3_prefix", None if PREFIX_RE.match(answers["s3_prefix"]) else
+              "must use only letters, digits and !_.*'()/- (S3 safe key characters)")
+        endpoint = answers["s3_endpoint_url"]
+        check("s3_endpoint_url", None if not endpoint or ENDPOINT_RE.match(endpoint) else
+              "must be empty or an http(s):// URL without spaces")
+    return found
+
+
+def main(answers: dict) -> int:
+    found = problems(answers)
+    for problem in found:
+        print(f"ERROR: {problem}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    # The answers arrive as a JSON string literal, so no answer can become code here.
+    sys.exit(main(json.loads({{ cookiecutter | tojson | tojson }})))

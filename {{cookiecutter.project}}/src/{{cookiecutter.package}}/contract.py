@@ -1,0 +1,173 @@
+"""The data contract: load the declarative YAML file and check a data frame against it.
+
+Every broken rule is collected (never only the first), with the number and share of failing rows and
+a few example values and row numbers, so one run tells the whole story.
+"""
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .errors import UserError
+
+TYPES = ("integer", "float", "string", "boolean")
+COLUMN_KEYS = {"type", "nullable", "max_missing", "min", "max", "allowed", "description"}
+DATASET_KEYS = {"min_rows", "unexpected_columns"}
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    name: str
+    type: str
+    max_missing: float = 0.0
+    min: float | None = None
+    max: float | None = None
+    allowed: list | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    columns: dict[str, ColumnRule]
+    min_rows: int = 1
+    unexpected_columns: str = "error"
+
+
+@dataclass
+class Failure:
+    """One broken rule in one file."""
+
+    file: str
+    column: str
+    rule: str
+    expected: str
+    found: str
+    failing_rows: int = 0
+    share: float = 0.0
+    examples: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    severity: str = "error"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read the contract file, rejecting unknown keys, unknown types and impossible ranges."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict) or not raw["columns"]:
+        raise UserError(f"{path}: expected a mapping with a non-empty 'columns' mapping, found {type(raw).__name__}")
+    _reject_unknown(path, "", raw, {"dataset", "columns"})
+    dataset = raw.get("dataset") or {}
+    _reject_unknown(path, "dataset", dataset, DATASET_KEYS)
+    columns = {str(name): _column_rule(path, str(name), spec or {}) for name, spec in raw["columns"].items()}
+    unexpected = dataset.get("unexpected_columns", "error")
+    if unexpected not in ("error", "warn"):
+        raise UserError(f"{path}: key 'dataset.unexpected_columns': expected error or warn, found {unexpected!r}")
+    min_rows = dataset.get("min_rows", 1)
+    if not isinstance(min_rows, int) or isinstance(min_rows, bool) or min_rows < 1:
+        raise UserError(f"{path}: key 'dataset.min_rows': expected a positive integer, found {min_rows!r}")
+    return Contract(columns=columns, min_rows=min_rows, unexpected_columns=unexpected)
+
+
+def _reject_unknown(path: Path, key: str, spec: Any, known: set) -> None:
+    if not isinstance(spec, dict):
+        raise UserError(f"{path}: key '{key}': expected a mapping, found {spec!r}")
+    for name in spec:
+        if name not in known:
+            where = f"{key}.{name}" if key else name
+            raise UserError(f"{path}: key '{where}': unknown rule (known: {', '.join(sorted(known))})")
+
+
+def _column_rule(path: Path, name: str, spec: dict) -> ColumnRule:
+    key = f"columns.{name}"
+    _reject_unknown(path, key, spec, COLUMN_KEYS)
+    if spec.get("type") not in TYPES:
+        raise UserError(f"{path}: key '{key}.type': expected one of {', '.join(TYPES)}, found {spec.get('type')!r}")
+    max_missing = 1.0 if spec.get("nullable") is True else spec.get("max_missing", 0.0)
+    if not isinstance(max_missing, int | float) or not 0 <= max_missing <= 1:
+        raise UserError(f"{path}: key '{key}.max_missing': expected a share between 0 and 1, found {max_missing!r}")
+    low, high = spec.get("min"), spec.get("max")
+    for bound, value in (("min", low), ("max", high)):
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise UserError(f"{path}: key '{key}.{bound}': expected a number, found {value!r}")
+    if low is not None and high is not None and low > high:
+        raise UserError(f"{path}: key '{key}.min': expected at most max ({high}), found {low}")
+    allowed = spec.get("allowed")
+    if allowed is not None and (not isinstance(allowed, list) or not allowed):
+        raise UserError(f"{path}: key '{key}.allowed': expected a non-empty list, found {allowed!r}")
+    return ColumnRule(name, spec["type"], float(max_missing), low, high, allowed, str(spec.get("description", "")))
+
+
+def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tuple[str, ...] = ()) -> list[Failure]:
+    """Every way `frame` breaks `contract`; columns in `optional` may be absent."""
+    failures = []
+    if len(frame) < contract.min_rows:
+        failures.append(Failure(file, "*", "min_rows", f">= {contract.min_rows} rows", f"{len(frame)} rows"))
+    for name in frame.columns:
+        if name not in contract.columns:
+            failures.append(Failure(file, str(name), "unexpected_column", "a column named in the contract",
+                                    "a column the contract does not name", severity=contract.unexpected_columns))
+    for rule in contract.columns.values():
+        if rule.name in frame.columns:
+            failures.extend(_check_column(frame[rule.name], rule, file))
+        elif rule.name not in optional:
+            failures.append(Failure(file, rule.name, "required", "the column to be present", "no such column"))
+    return failures
+
+
+def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failure]:
+    total = len(series)
+    missing = series.isna()
+    failures = []
+    if missing.mean() > rule.max_missing:
+        failures.append(_failure(file, rule.name, "max_missing", f"at most {rule.max_missing:.0%} missing",
+                                 series[missing], total))
+    present = series[~missing]
+    wrong_type = ~_type_mask(present, rule.type)
+    if wrong_type.any():
+        # Range and category checks mean nothing on values of the wrong type.
+        return [*failures, _failure(file, rule.name, "type", f"{rule.type} values", present[wrong_type], total)]
+    checks = [
+        ("min", f">= {rule.min}", lambda: present < rule.min, rule.min is not None),
+        ("max", f"<= {rule.max}", lambda: present > rule.max, rule.max is not None),
+        ("allowed", f"one of {rule.allowed}", lambda: ~present.isin(rule.allowed), rule.allowed is not None),
+    ]
+    for name, expected, broken, applies in checks:
+        if applies and (mask := broken()).any():
+            failures.append(_failure(file, rule.name, name, expected, present[mask], total))
+    return failures
+
+
+def _type_mask(values: pd.Series, kind: str) -> pd.Series:
+    """Which non-missing values are of the declared kind (a number stored as text is not a number)."""
+    if pd.api.types.is_bool_dtype(values):
+        return pd.Series(kind == "boolean", index=values.index)
+    if pd.api.types.is_numeric_dtype(values):
+        return values % 1 == 0 if kind == "integer" else pd.Series(kind == "float", index=values.index)
+    return values.map(lambda value: _is_kind(value, kind)).astype(bool)
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind in ("string", "boolean"):
+        return isinstance(value, str if kind == "string" else bool)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return is_number and (kind == "float" or float(value).is_integer())
+
+
+def _failure(file: str, column: str, rule: str, expected: str, failing: pd.Series, total: int) -> Failure:
+    count = len(failing)
+    share = count / max(total, 1)
+    examples = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in failing.head(EXAMPLES)]
+    return Failure(file, column, rule, expected, f"{count} of {total} rows ({share:.1%})", count,
+                   round(share, 4), examples, [int(i) for i in failing.index[:EXAMPLES]])

@@ -1,0 +1,78 @@
+"""The model as declared in `params.yaml`: preprocessing and estimator in one scikit-learn pipeline.
+
+One pipeline means serving applies exactly the preprocessing that training did.
+"""
+
+import importlib
+import inspect
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from .errors import UserError
+from .params import Model, Preprocessing
+from .tables import is_numeric
+
+
+def estimator_class(import_path: str) -> type:
+    """Import `module.Class`, naming the params key when that fails."""
+    key = "params.yaml: key 'train.model.estimator'"
+    module_name, _, class_name = import_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        raise UserError(f"{key}: expected an importable class, found {import_path!r}") from None
+    if not (inspect.isclass(cls) and issubclass(cls, BaseEstimator)):
+        raise UserError(f"{key}: expected a scikit-learn estimator class, found {import_path!r}")
+    return cls
+
+
+def build_estimator(model: Model, seed: int) -> BaseEstimator:
+    """The estimator with its declared keyword arguments; the seed reaches it as `random_state`."""
+    cls = estimator_class(model.estimator)
+    accepted = cls().get_params()
+    for name in model.params:
+        if name not in accepted:
+            raise UserError(f"params.yaml: key 'train.model.params.{name}': expected one of "
+                            f"{', '.join(sorted(accepted))} for {model.estimator}, found an unknown argument")
+    kwargs = dict(model.params)
+    if "random_state" in accepted:
+        kwargs.setdefault("random_state", seed)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"params.yaml: key 'train.model.params': {error}") from None
+
+
+def build_preprocessing(features: pd.DataFrame, settings: Preprocessing) -> ColumnTransformer:
+    """Impute and scale numeric columns; impute and encode the others."""
+    numeric = [column for column in features.columns if is_numeric(features[column])]
+    categorical = [column for column in features.columns if column not in numeric]
+    numeric_steps = [SimpleImputer(strategy=settings.numeric_imputer)]
+    if settings.scale_numeric:
+        numeric_steps.append(StandardScaler())
+    if settings.categorical_encoder == "onehot":
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    else:
+        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    categorical_steps = [
+        SimpleImputer(strategy="constant", fill_value="missing"),
+        encoder,
+    ]
+    return ColumnTransformer(
+        [("numeric", make_pipeline(*numeric_steps), numeric),
+         ("categorical", make_pipeline(*categorical_steps), categorical)],
+        verbose_feature_names_out=False,
+    )
+
+
+def build_pipeline(features: pd.DataFrame, model: Model, preprocessing: Preprocessing, seed: int) -> Pipeline:
+    """The whole model, ready to fit on `features`."""
+    return Pipeline([
+        ("preprocess", build_preprocessing(features, preprocessing)),
+        ("estimator", build_estimator(model, seed)),
+    ])

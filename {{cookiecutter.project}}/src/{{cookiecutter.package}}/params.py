@@ -1,0 +1,175 @@
+"""The typed view of `params.yaml`: every stage's settings, checked once, with errors naming the key.
+
+To add a setting: add a field to the section's dataclass below (a `check` in its metadata if only
+some values make sense), give it a value in `params.yaml`, and list the key under the stage's
+`params:` in `dvc.yaml` so DVC re-runs the stage when it changes.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+import yaml
+
+from .errors import UserError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+def check(predicate, expected: str) -> dict:
+    """Field metadata: values for which `predicate` is false are rejected as not `expected`."""
+    return {"check": (predicate, expected)}
+
+
+def _fraction(value: float) -> bool:
+    return 0 < value < 1
+
+
+def _positive(value: float) -> bool:
+    return value > 0
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every file the pipeline reads or writes; `dvc.yaml` takes its deps and outs from here too."""
+
+    raw: str
+    current: str
+    contract: str
+    train: str
+    test: str
+    validation_report: str
+    model: str
+    run_info: str
+    metrics: str
+    predictions: str
+    drift_metrics: str
+    drift_table: str
+
+
+@dataclass(frozen=True)
+class Prepare:
+    test_size: float = field(metadata=check(_fraction, "a number between 0 and 1"))
+    drop_columns: list[str]
+
+
+@dataclass(frozen=True)
+class Model:
+    estimator: str = field(metadata=check(lambda v: "." in v, "an import path such as sklearn.linear_model.Ridge"))
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    numeric_imputer: Literal["mean", "median", "most_frequent"]
+    scale_numeric: bool
+    categorical_encoder: Literal["onehot", "ordinal"]
+
+
+@dataclass(frozen=True)
+class Train:
+    model: Model
+    preprocessing: Preprocessing
+
+
+@dataclass(frozen=True)
+class Mlflow:
+    tracking_uri: str
+    experiment: str
+
+
+@dataclass(frozen=True)
+class Drift:
+    bins: int = field(metadata=check(lambda v: v >= 2, "an integer of at least 2"))
+    psi_warn: float = field(metadata=check(_positive, "a positive number"))
+    psi_drift: float = field(metadata=check(_positive, "a positive number"))
+    ks_pvalue: float = field(metadata=check(_fraction, "a number between 0 and 1"))
+    min_samples: int = field(metadata=check(_positive, "a positive integer"))
+    dataset_drift_share: float = field(metadata=check(lambda v: 0 < v <= 1, "a number in (0, 1]"))
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int
+    task: Literal["classification", "regression"]
+    target: str
+    paths: Paths
+    prepare: Prepare
+    train: Train
+    mlflow: Mlflow
+    drift: Drift
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Read and check `params.yaml`; a `UserError` names the file, the key, and what was wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found (run the stages from the project folder)") from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    params = _build(Params, raw, "", path)
+    if params.drift.psi_warn > params.drift.psi_drift:
+        _fail(path, "drift.psi_warn", f"at most drift.psi_drift ({params.drift.psi_drift})", params.drift.psi_warn)
+    return params
+
+
+def _fail(path: Path, key: str, expected: str, found: Any) -> None:
+    where = f"key '{key}'" if key else "top level"
+    raise UserError(f"{path}: {where}: expected {expected}, found {found!r}")
+
+
+def _build(cls: type, value: Any, key: str, path: Path) -> Any:
+    if not isinstance(value, dict):
+        _fail(path, key, f"a mapping with keys {', '.join(f.name for f in dataclasses.fields(cls))}", value)
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for unknown in sorted(set(value) - names, key=str):
+        _fail(path, _join(key, unknown), f"one of the known keys ({', '.join(sorted(names))})", "an unknown key")
+    values = {}
+    for f in dataclasses.fields(cls):
+        sub_key = _join(key, f.name)
+        if f.name not in value:
+            _fail(path, sub_key, "a value", "nothing (the key is missing)")
+        values[f.name] = _convert(hints[f.name], value[f.name], sub_key, path)
+        if "check" in f.metadata:
+            predicate, expected = f.metadata["check"]
+            if not predicate(values[f.name]):
+                _fail(path, sub_key, expected, value[f.name])
+    return cls(**values)
+
+
+def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key, path)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        if value not in get_args(tp):
+            _fail(path, key, f"one of {', '.join(map(str, get_args(tp)))}", value)
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            _fail(path, key, "a list", value)
+        return [_convert(get_args(tp)[0], item, f"{key}[{i}]", path) for i, item in enumerate(value)]
+    if origin is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            _fail(path, key, "a mapping of names to values", value)
+        return dict(value)
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp in (str, bool) and isinstance(value, tp):
+        if tp is str and not value.strip():
+            _fail(path, key, "a non-empty string", value)
+        return value
+    _fail(path, key, {float: "a number", int: "an integer", str: "a string", bool: "true or false"}[tp], value)
+
+
+def _join(prefix: str, name: Any) -> str:
+    return f"{prefix}.{name}" if prefix else str(name)

@@ -1,0 +1,64 @@
+"""Reading and writing data files, with one clear error for every way a file can be unreadable."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import UserError
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file by its extension."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix == ".csv":
+            frame = pd.read_csv(path, encoding="utf-8")
+        else:
+            raise UserError(f"{path}: expected a .csv or .parquet file, found a '{suffix}' file")
+    except UserError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: the file is empty") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: expected UTF-8 text, found byte {error.object[error.start]:#04x} "
+                        f"at position {error.start}") from None
+    except pd.errors.ParserError as error:
+        raise UserError(f"{path}: malformed CSV: {' '.join(str(error).split())}") from None
+    except (OSError, ValueError) as error:  # pyarrow raises these for files that are not Parquet
+        raise UserError(f"{path}: unreadable {suffix[1:]} file: {' '.join(str(error).split())}") from None
+    if frame.empty:
+        raise UserError(f"{path}: expected data rows, found {'only a header' if len(frame.columns) else 'none'}")
+    return frame
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a data frame as Parquet or CSV (by extension), creating the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def feature_columns(frame: pd.DataFrame, target: str) -> list[str]:
+    """Every column except the target."""
+    return [column for column in frame.columns if column != target]
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """Numeric features are scaled and binned; everything else (text, booleans) is categorical."""
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def write_json(data: dict, path: str | Path) -> None:
+    """Write a report or metrics file as indented JSON, creating the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

@@ -1,0 +1,48 @@
+"""validate: check the train and test splits and the current batch against the data contract."""
+
+from .contract import Failure, check_frame, load_contract
+from .errors import UserError, run
+from .params import load_params
+from .tables import read_table, write_json
+
+
+def format_table(failures: list[Failure]) -> str:
+    """A compact table of broken rules that reads well in a terminal and in a CI log."""
+    header = ("severity", "file", "column", "rule", "expected", "found", "examples")
+    rows = [header] + [(f.severity, f.file, f.column, f.rule, f.expected, f.found,
+                        ", ".join(map(repr, f.examples))[:40]) for f in failures]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+def main() -> None:
+    params = load_params()
+    contract = load_contract(params.paths.contract)
+    files = {"train": params.paths.train, "test": params.paths.test, "current": params.paths.current}
+    failures, rows = [], {}
+    for name, path in files.items():
+        frame = read_table(path)
+        rows[name] = len(frame)
+        optional = ()
+        if name == "current":
+            # The current batch arrives as raw data: prepare's dropped columns may be there, and the
+            # label may not be known yet in production.
+            frame = frame.drop(columns=params.prepare.drop_columns, errors="ignore")
+            optional = (params.target,)
+        failures += check_frame(frame, contract, path, optional)
+    errors = [f for f in failures if f.severity == "error"]
+    report = {"passed": not errors, "rows": rows, "errors": len(errors),
+              "warnings": len(failures) - len(errors), "failures": [f.to_dict() for f in failures]}
+    report_path = params.paths.validation_report
+    write_json(report, report_path)
+    checked = ", ".join(f"{name} {count} rows" for name, count in rows.items())
+    if failures:
+        print(format_table(failures))
+    if errors:
+        raise UserError(f"{params.paths.contract}: {len(errors)} rule(s) broken ({checked}); "
+                        f"see the table above and {report_path}")
+    print(f"validate: {checked} meet {params.paths.contract} ({len(failures)} warning(s)); wrote {report_path}")
+
+
+if __name__ == "__main__":
+    run(main)
