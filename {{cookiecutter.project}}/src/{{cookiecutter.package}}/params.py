@@ -115,9 +115,9 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
     return params
 
 
-def _fail(path: Path, key: str, expected: str, found: Any) -> None:
+def _fail(path: Path, key: str, expected: str, found: Any, described: str = "") -> None:
     where = f"key '{key}'" if key else "top level"
-    raise UserError(f"{path}: {where}: expected {expected}, found {found!r}")
+    raise UserError(f"{path}: {where}: expected {expected}, found {described or repr(found)}")
 
 
 def _build(cls: type, value: Any, key: str, path: Path) -> Any:
@@ -126,12 +126,13 @@ def _build(cls: type, value: Any, key: str, path: Path) -> Any:
     hints = get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     for unknown in sorted(set(value) - names, key=str):
-        _fail(path, _join(key, unknown), f"one of the known keys ({', '.join(sorted(names))})", "an unknown key")
+        _fail(path, _join(key, unknown), f"one of the known keys ({', '.join(sorted(names))})", None,
+              "an unknown key")
     values = {}
     for f in dataclasses.fields(cls):
         sub_key = _join(key, f.name)
         if f.name not in value:
-            _fail(path, sub_key, "a value", "nothing (the key is missing)")
+            _fail(path, sub_key, "a value", None, "nothing (the key is missing)")
         values[f.name] = _convert(hints[f.name], value[f.name], sub_key, path)
         if "check" in f.metadata:
             predicate, expected = f.metadata["check"]
