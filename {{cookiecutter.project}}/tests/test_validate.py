@@ -57,9 +57,12 @@ def test_numbers_stored_as_text_break_the_type_rule(tmp_path):
     assert [(f.rule, f.examples) for f in failures] == [("type", ["N/A"])]
 
 
-def test_an_optional_column_may_be_absent(tmp_path):
-    frame = good_frame().drop(columns="label")
-    assert check_frame(frame, load_contract(contract_file(tmp_path)), "current", optional=("label",)) == []
+def test_an_optional_column_may_be_absent_or_have_gaps(tmp_path):
+    contract = load_contract(contract_file(tmp_path))
+    assert check_frame(good_frame().drop(columns="label"), contract, "current", optional=("label",)) == []
+    gaps = good_frame().assign(label=["a", None, None, "b"])
+    assert check_frame(gaps, contract, "current", optional=("label",)) == []
+    assert rules(check_frame(gaps, contract, "train")) == {("label", "max_missing")}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ Every broken rule is collected (never only the first), with the number and share
 a few example values and row numbers, so one run tells the whole story.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def _column_rule(path: Path, name: str, spec: dict) -> ColumnRule:
 
 
 def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tuple[str, ...] = ()) -> list[Failure]:
-    """Every way `frame` breaks `contract`; columns in `optional` may be absent."""
+    """Every way `frame` breaks `contract`; columns in `optional` may be absent or have missing values."""
     failures = []
     if len(frame) < contract.min_rows:
         failures.append(Failure(file, "*", "min_rows", f">= {contract.min_rows} rows", f"{len(frame)} rows"))
@@ -119,6 +119,8 @@ def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tu
             failures.append(Failure(file, str(name), "unexpected_column", "a column named in the contract",
                                     "a column the contract does not name", severity=contract.unexpected_columns))
     for rule in contract.columns.values():
+        if rule.name in optional:
+            rule = replace(rule, max_missing=1.0)
         if rule.name in frame.columns:
             failures.extend(_check_column(frame[rule.name], rule, file))
         elif rule.name not in optional:

@@ -25,8 +25,8 @@ def main() -> None:
         rows[name] = len(frame)
         optional = ()
         if name == "current":
-            # The current batch arrives as raw data: prepare's dropped columns may be there, and the
-            # label may not be known yet in production.
+            # The current batch arrives as raw data: prepare's dropped columns may be there, and
+            # labels may not be known yet in production.
             frame = frame.drop(columns=params.prepare.drop_columns, errors="ignore")
             optional = (params.target,)
         failures += check_frame(frame, contract, path, optional)

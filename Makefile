@@ -1,0 +1,30 @@
+# The template's own commands. `make demo` shows the template at work; `make test` proves it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+DEMO_DIR ?= build/demo
+
+.PHONY: help demo test lock clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+demo: $(VENV)/.installed  ## bake with defaults into build/demo, set it up, run the pipeline, show the metrics
+	rm -rf $(DEMO_DIR)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	$(MAKE) -C $(DEMO_DIR)/my-ml-project setup repro metrics
+
+test: $(VENV)/.installed  ## every test: baking, hooks, and the generated projects' pipelines
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lock: $(VENV)/.installed  ## re-resolve requirements-dev.txt
+	$(BIN)/uv pip compile --quiet --no-header --universal --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
+	@touch $@
+
+clean:  ## remove the virtualenv and the demo
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,149 @@
+"""A baked project, per task, installed from its lock and driven through a user's first hour.
+
+The slow part (install, pipeline runs, an experiment, the project's own tests) runs once per task in
+`session`; the tests then read what each step printed and left behind.
+"""
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+from conftest import bake
+
+STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
+# The train parameter each sample's experiments vary, and the value they try.
+EXPERIMENT = {"classification": ("train.model.params.C", "0.5"), "regression": ("train.model.params.alpha", "10")}
+METRICS = {
+    "classification": {"accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+                       "log_loss", "roc_auc"},
+    "regression": {"rmse", "mae", "r2"},
+}
+# What a pipeline run may change in git: the lock of the pipeline and the small outputs kept in git.
+EXPECTED_CHANGES = {"dvc.lock", "metrics/", "reports/"}
+
+
+@dataclass
+class Session:
+    project: Path
+    env: dict
+    outputs: dict[str, str] = field(default_factory=dict)  # step -> what it printed (stdout and stderr)
+    stdout: dict[str, str] = field(default_factory=dict)  # step -> its standard output alone
+
+    def run(self, step: str, *command: str) -> str:
+        """Run a command in the project; keep its output under `step`; fail with the output if it fails."""
+        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
+        self.outputs[step] = result.stdout + result.stderr
+        self.stdout[step] = result.stdout
+        assert result.returncode == 0, f"{' '.join(command)} failed:\n{self.outputs[step]}"
+        return result.stdout
+
+
+@pytest.fixture(scope="module", params=["classification", "regression"])
+def session(request, tmp_path_factory) -> Session:
+    task = request.param
+    project = bake(tmp_path_factory.mktemp(task), task=task)
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
+    session = Session(project, env)
+    session.run("setup", "make", "setup")
+    session.run("repro", "make", "repro")
+    session.run("status", "git", "status", "--porcelain")
+    session.run("repro again", "dvc", "repro")
+
+    key, value = EXPERIMENT[task]
+    section, *rest = key.split(".")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    node = params[section]
+    for part in rest[:-1]:
+        node = node[part]
+    node[rest[-1]] = float(value)
+    original = (project / "params.yaml").read_text()
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    session.run("repro after param change", "dvc", "repro")
+    (project / "params.yaml").write_text(original)
+    session.run("repro restored", "dvc", "repro")
+
+    session.run("project tests", "make", "test")
+    session.run("exp run", "dvc", "exp", "run", "-S", f"{key}={value}")
+    session.run("exp show", "dvc", "exp", "show", "--json")
+    return session
+
+
+def ran(output: str) -> set[str]:
+    return {stage for stage in STAGES if f"Running stage '{stage}'" in output}
+
+
+@pytest.mark.slow
+def test_the_project_installs_exactly_the_locked_versions(session):
+    lock = (session.project / "requirements.lock").read_text().splitlines()
+    pins = {}
+    for line in lock:
+        if line and not line.startswith("#"):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate():
+                pins[requirement.name] = str(requirement.specifier).removeprefix("==")
+    installed = session.run("versions", str(session.project / ".venv/bin/python"), "-c",
+                            "import json, importlib.metadata as m; "
+                            "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))")
+    versions = json.loads(installed)
+    for name in ("dvc", "dvc-s3", "mlflow", "scikit-learn", "pandas", "numpy", "pyarrow", "pyyaml", "pytest"):
+        assert versions[name] == pins[name], name
+
+
+@pytest.mark.slow
+def test_repro_runs_the_five_stages_and_writes_the_metrics(session, request):
+    assert ran(session.outputs["repro"]) == set(STAGES)
+    task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
+    metrics = json.loads((session.project / "metrics/evaluate.json").read_text())
+    assert set(metrics) == METRICS[task]
+    quality = metrics["balanced_accuracy"] if task == "classification" else metrics["r2"]
+    assert quality > 0.7, "the sample model should learn something real"
+    drift = json.loads((session.project / "metrics/drift.json").read_text())
+    assert drift["verdict"] == "stable" and drift["features"] >= 5
+    for line in ("prepare:", "validate:", "train:", "evaluate:", "drift-check:"):
+        assert line in session.outputs["repro"]
+
+
+@pytest.mark.slow
+def test_a_second_repro_does_nothing(session):
+    assert ran(session.outputs["repro again"]) == set()
+    assert "Data and pipelines are up to date" in session.outputs["repro again"]
+
+
+@pytest.mark.slow
+def test_a_train_param_change_reruns_only_what_depends_on_it(session):
+    assert ran(session.outputs["repro after param change"]) == {"train", "evaluate"}
+    # Back to the old value: DVC's run cache restores the old outputs instead of running the stages again.
+    assert ran(session.outputs["repro restored"]) == set()
+
+
+@pytest.mark.slow
+def test_an_experiment_is_listed_with_its_param_and_metrics(session):
+    key, value = EXPERIMENT[yaml.safe_load((session.project / "params.yaml").read_text())["task"]]
+    rows = json.loads(session.stdout["exp show"])
+    experiments = [rev for row in rows for exp in (row.get("experiments") or []) for rev in exp["revs"]]
+    assert len(experiments) == 1
+    data = experiments[0]["data"]
+    node = data["params"]["params.yaml"]["data"]
+    for part in key.split("."):
+        node = node[part]
+    assert node == float(value)
+    assert set(data["metrics"]) == {"metrics/evaluate.json", "metrics/drift.json"}
+
+
+@pytest.mark.slow
+def test_the_project_tests_pass(session):
+    assert " passed" in session.outputs["project tests"]
+    assert "failed" not in session.outputs["project tests"]
+
+
+@pytest.mark.slow
+def test_git_status_shows_only_the_pipeline_outputs(session):
+    changed = {line[3:] for line in session.outputs["status"].splitlines()}
+    assert changed == EXPECTED_CHANGES
