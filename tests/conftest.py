@@ -16,11 +16,11 @@ def bake(output_dir: Path, **answers: str) -> Path:
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
 
 
-def bake_cli(output_dir: Path, **answers: str) -> subprocess.CompletedProcess:
+def bake_cli(output_dir: Path, env: dict | None = None, **answers: str) -> subprocess.CompletedProcess:
     """Generate a project with the `cookiecutter` command, for exit codes and messages."""
     command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir), str(TEMPLATE)]
     command += [f"{key}={value}" for key, value in answers.items()]
-    return subprocess.run(command, capture_output=True, text=True)
+    return subprocess.run(command, capture_output=True, text=True, env=env)
 
 
 def project_files(project: Path) -> set[str]:

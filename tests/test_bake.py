@@ -1,14 +1,17 @@
 """Baking: the exact file set per option, nothing left unrendered, every config parses, hostile answers are data."""
 
 import json
+import os
 import re
 import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import bake, project_files
+from conftest import DEFAULTS, TEMPLATE, bake, project_files
 
 PACKAGE = "src/my_ml_project"
 COMMON = {
@@ -95,6 +98,30 @@ def test_the_project_starts_as_one_clean_commit(tmp_path):
     assert "data/raw/penguins.csv.dvc" in tracked and "data/raw/penguins.csv\n" not in tracked
 
 
+def test_a_machine_without_a_git_identity_still_gets_the_first_commit(tmp_path):
+    from conftest import bake_cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", XDG_CONFIG_HOME=str(home))
+    result = bake_cli(tmp_path / "out", env=env, author="Ada Lovelace")
+    assert result.returncode == 0, result.stderr
+    author = subprocess.run(["git", "log", "--format=%an <%ae>"], cwd=tmp_path / "out/my-ml-project",
+                            capture_output=True, text=True, check=True, env=env).stdout.strip()
+    assert author == "Ada Lovelace <my-ml-project@localhost>"
+
+
+def test_without_git_the_project_is_still_made_and_says_what_to_do(tmp_path):
+    from conftest import bake_cli
+
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))  # a PATH with Python and no git
+    result = bake_cli(tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "git was not found: run `make setup` once git is installed" in result.stderr
+    assert (tmp_path / "my-ml-project/dvc.yaml").is_file() and not (tmp_path / "my-ml-project/.git").exists()
+
+
 HOSTILE = {
     "project_name": 'Ünïcødé "Quoted" \\ Back\nslash\'s',
     "author": "O'Brien \"\"\" \\x00 {braces} $(touch PWNED)",
@@ -137,3 +164,9 @@ def test_bad_answers_stop_with_one_clear_line_and_generate_nothing(tmp_path, ans
     assert result.returncode != 0
     assert message in result.stderr + result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_readme_documents_every_prompt_in_order():
+    readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE)
+    assert documented == [key for key in DEFAULTS if not key.startswith("_")]

@@ -67,10 +67,12 @@ def main() -> None:
     model_path = Path(params.paths.model)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, model_path)
+    started = time.perf_counter()
     run_info = log_run(pipeline, train, params, metrics)
     write_json(run_info, params.paths.run_info)
     print(f"train: fit {params.train.model.estimator} on {len(train)} rows in {fit_seconds:.2f}s "
-          f"(train score {metrics['train_score']:.3f}); wrote {model_path}; MLflow run {run_info['run_id']}")
+          f"(train score {metrics['train_score']:.3f}); wrote {model_path}; "
+          f"MLflow run {run_info['run_id']} logged in {time.perf_counter() - started:.1f}s")
 
 
 if __name__ == "__main__":
