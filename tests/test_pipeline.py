@@ -72,6 +72,7 @@ def session(request, tmp_path_factory) -> Session:
     session.run("project tests", "make", "test")
     session.run("exp run", "dvc", "exp", "run", "-S", f"{key}={value}")
     session.run("exp show", "dvc", "exp", "show", "--json")
+    session.run("push", "dvc", "push")
     return session
 
 
@@ -135,6 +136,14 @@ def test_an_experiment_is_listed_with_its_param_and_metrics(session):
         node = node[part]
     assert node == float(value)
     assert set(data["metrics"]) == {"metrics/evaluate.json", "metrics/drift.json"}
+
+
+@pytest.mark.slow
+def test_push_fills_the_default_remote_beside_the_project(session):
+    store = session.project.parent / f"{session.project.name}-dvc-store"
+    pushed = [path for path in store.rglob("*") if path.is_file()]
+    # The raw data, the current batch, both splits, the validation report, the model and its run file.
+    assert len(pushed) >= 7, session.outputs["push"]
 
 
 @pytest.mark.slow
