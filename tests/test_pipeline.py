@@ -34,6 +34,7 @@ class Session:
     env: dict
     outputs: dict[str, str] = field(default_factory=dict)  # step -> what it printed (stdout and stderr)
     stdout: dict[str, str] = field(default_factory=dict)  # step -> its standard output alone
+    locked: str = ""  # requirements.lock as generated, before `make lock` re-resolves it
 
     def run(self, step: str, *command: str) -> str:
         """Run a command in the project; keep its output under `step`; fail with the output if it fails."""
@@ -52,6 +53,10 @@ def session(request, tmp_path_factory) -> Session:
     env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
     session = Session(project, env)
     session.run("setup", "make", "setup")
+    session.run("versions", str(project / ".venv/bin/python"), "-c",
+                "import json, importlib.metadata as m; "
+                "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))")
+    session.locked = (project / "requirements.lock").read_text()
     session.run("repro", "make", "repro")
     session.run("status", "git", "status", "--porcelain")
     session.run("repro again", "dvc", "repro")
@@ -70,9 +75,15 @@ def session(request, tmp_path_factory) -> Session:
     session.run("repro restored", "dvc", "repro")
 
     session.run("project tests", "make", "test")
-    session.run("exp run", "dvc", "exp", "run", "-S", f"{key}={value}")
+    session.run("exp run", "make", "exp", f"SET={key}={value}")
     session.run("exp show", "dvc", "exp", "show", "--json")
-    session.run("push", "dvc", "push")
+    # The remaining everyday commands, so none of them is left untried.
+    session.run("help", "make", "help")
+    session.run("plots", "make", "plots")
+    session.run("push", "make", "push")
+    session.run("pull", "make", "pull")
+    session.run("lock", "make", "lock")
+    session.run("clean", "make", "clean")
     return session
 
 
@@ -82,17 +93,13 @@ def ran(output: str) -> set[str]:
 
 @pytest.mark.slow
 def test_the_project_installs_exactly_the_locked_versions(session):
-    lock = (session.project / "requirements.lock").read_text().splitlines()
     pins = {}
-    for line in lock:
+    for line in session.locked.splitlines():
         if line and not line.startswith("#"):
             requirement = Requirement(line)
             if requirement.marker is None or requirement.marker.evaluate():
                 pins[requirement.name] = str(requirement.specifier).removeprefix("==")
-    installed = session.run("versions", str(session.project / ".venv/bin/python"), "-c",
-                            "import json, importlib.metadata as m; "
-                            "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))")
-    versions = json.loads(installed)
+    versions = json.loads(session.stdout["versions"])
     for name in ("dvc", "dvc-s3", "mlflow", "scikit-learn", "pandas", "numpy", "pyarrow", "pyyaml", "pytest"):
         assert versions[name] == pins[name], name
 
@@ -144,6 +151,18 @@ def test_push_fills_the_default_remote_beside_the_project(session):
     pushed = [path for path in store.rglob("*") if path.is_file()]
     # The raw data, the current batch, both splits, the validation report, the model and its run file.
     assert len(pushed) >= 7, session.outputs["push"]
+
+
+@pytest.mark.slow
+def test_the_everyday_commands_work(session):
+    for target in ("setup", "repro", "metrics", "exp", "plots", "test", "push", "pull", "lock", "clean"):
+        assert f"make {target}" in session.outputs["help"]
+    assert "dvc_plots/index.html" in session.outputs["plots"]  # the file itself goes with make clean
+    assert "Everything is up to date" in session.outputs["pull"]
+    lock = (session.project / "requirements.lock").read_text()
+    for name in ("dvc==", "mlflow==", "scikit-learn==", "pandas==", "pytest=="):
+        assert name in lock, f"make lock lost {name}"
+    assert not (session.project / ".venv").exists()
 
 
 @pytest.mark.slow
