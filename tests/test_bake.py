@@ -22,7 +22,7 @@ COMMON = {
         "__init__", "contract", "drift_check", "errors", "evaluate", "model", "params", "prepare", "tables",
         "tracking", "train", "validate")),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_drift_check", "test_evaluate", "test_params", "test_pipeline", "test_prepare",
+        "conftest", "test_drift_check", "test_evaluate", "test_params", "test_pipeline", "test_prepare", "test_tables",
         "test_train", "test_validate")),
 }
 SAMPLE = {"classification": "penguins", "regression": "auto_mpg"}

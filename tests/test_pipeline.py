@@ -35,6 +35,7 @@ class Session:
     outputs: dict[str, str] = field(default_factory=dict)  # step -> what it printed (stdout and stderr)
     stdout: dict[str, str] = field(default_factory=dict)  # step -> its standard output alone
     locked: str = ""  # requirements.lock as generated, before `make lock` re-resolves it
+    kept_after_failure: list[str] = field(default_factory=list)  # data/prepared after a failed run
 
     def run(self, step: str, *command: str) -> str:
         """Run a command in the project; keep its output under `step`; fail with the output if it fails."""
@@ -43,6 +44,12 @@ class Session:
         self.stdout[step] = result.stdout
         assert result.returncode == 0, f"{' '.join(command)} failed:\n{self.outputs[step]}"
         return result.stdout
+
+    def fail(self, step: str, *command: str) -> None:
+        """Run a command that must fail; keep what it printed under `step`."""
+        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
+        self.outputs[step] = result.stdout + result.stderr
+        assert result.returncode != 0, f"{' '.join(command)} should have failed:\n{self.outputs[step]}"
 
 
 @pytest.fixture(scope="module", params=["classification", "regression"])
@@ -60,6 +67,14 @@ def session(request, tmp_path_factory) -> Session:
     session.run("repro", "make", "repro")
     session.run("status", "git", "status", "--porcelain")
     session.run("repro again", "dvc", "repro")
+
+    raw = project / yaml.safe_load((project / "params.yaml").read_text())["paths"]["raw"]
+    good = raw.read_bytes()
+    raw.write_bytes(good + b'"an unbalanced quote,1\n')
+    session.fail("repro on malformed data", "make", "repro")
+    session.kept_after_failure = sorted(str(p.relative_to(project)) for p in (project / "data/prepared").iterdir())
+    raw.write_bytes(good)
+    session.run("repro after fixing the data", "dvc", "repro")
 
     key, value = EXPERIMENT[task]
     section, *rest = key.split(".")
@@ -122,6 +137,16 @@ def test_repro_runs_the_five_stages_and_writes_the_metrics(session, request):
 def test_a_second_repro_does_nothing(session):
     assert ran(session.outputs["repro again"]) == set()
     assert "Data and pipelines are up to date" in session.outputs["repro again"]
+
+
+@pytest.mark.slow
+def test_malformed_data_stops_with_one_line_and_loses_no_earlier_output(session):
+    output = session.outputs["repro on malformed data"]
+    raw = yaml.safe_load((session.project / "params.yaml").read_text())["paths"]["raw"]
+    assert f"error: {raw}: malformed CSV" in output
+    assert "Traceback" not in output
+    assert session.kept_after_failure == ["data/prepared/test.parquet", "data/prepared/train.parquet"]
+    assert ran(session.outputs["repro after fixing the data"]) == set()
 
 
 @pytest.mark.slow
