@@ -140,13 +140,15 @@ def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failur
     if wrong_type.any():
         # Range and category checks mean nothing on values of the wrong type.
         return [*failures, _failure(file, rule.name, "type", f"{rule.type} values", present[wrong_type], total)]
-    checks = [
-        ("min", f">= {rule.min}", lambda: present < rule.min, rule.min is not None),
-        ("max", f"<= {rule.max}", lambda: present > rule.max, rule.max is not None),
-        ("allowed", f"one of {rule.allowed}", lambda: ~present.isin(rule.allowed), rule.allowed is not None),
-    ]
-    for name, expected, broken, applies in checks:
-        if applies and (mask := broken()).any():
+    broken = {}  # (rule, expected) -> which present values break it
+    if rule.min is not None:
+        broken["min", f">= {rule.min}"] = present < rule.min
+    if rule.max is not None:
+        broken["max", f"<= {rule.max}"] = present > rule.max
+    if rule.allowed is not None:
+        broken["allowed", f"one of {rule.allowed}"] = ~present.isin(rule.allowed)
+    for (name, expected), mask in broken.items():
+        if mask.any():
             failures.append(_failure(file, rule.name, name, expected, present[mask], total))
     return failures
 

@@ -19,23 +19,21 @@ from .tracking import connect, flatten, lineage_tags
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
 
 
-def fit(train: pd.DataFrame, params: Params) -> Pipeline:
-    """Build the pipeline declared in params and fit it on the train split."""
-    features = train[feature_columns(train, params.target)]
+def fit(features: pd.DataFrame, labels: pd.Series, params: Params) -> Pipeline:
+    """Build the pipeline declared in params and fit it."""
     pipeline = build_pipeline(features, params.train.model, params.train.preprocessing, params.seed)
     try:
-        return pipeline.fit(features, train[params.target])
+        return pipeline.fit(features, labels)
     except (TypeError, ValueError) as error:
         raise UserError(f"params.yaml: key 'train.model': fitting {params.train.model.estimator} failed: {error}") from None
 
 
-def log_run(pipeline: Pipeline, train: pd.DataFrame, params: Params, metrics: dict) -> dict:
+def log_run(pipeline: Pipeline, features: pd.DataFrame, params: Params, metrics: dict) -> dict:
     """Record params, metrics, lineage tags and the model in MLflow; return where the run lives."""
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
     import skops.io
     from mlflow.models import infer_signature
 
-    features = train[feature_columns(train, params.target)]
     example = features.head(5)
     with mlflow.start_run() as active:
         mlflow.log_params(flatten({key: dataclasses.asdict(getattr(params, key)) for key in ("prepare", "train")}))
@@ -59,16 +57,16 @@ def log_run(pipeline: Pipeline, train: pd.DataFrame, params: Params, metrics: di
 def main() -> None:
     params = load_params()
     train = read_table(params.paths.train)
+    features, labels = train[feature_columns(train, params.target)], train[params.target]
     started = time.perf_counter()
-    pipeline = fit(train, params)
+    pipeline = fit(features, labels, params)
     fit_seconds = time.perf_counter() - started
-    metrics = {"train_score": float(pipeline.score(train[feature_columns(train, params.target)], train[params.target])),
-               "fit_seconds": fit_seconds}
+    metrics = {"train_score": float(pipeline.score(features, labels)), "fit_seconds": fit_seconds}
     model_path = Path(params.paths.model)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, model_path)
     started = time.perf_counter()
-    run_info = log_run(pipeline, train, params, metrics)
+    run_info = log_run(pipeline, features, params, metrics)
     write_json(run_info, params.paths.run_info)
     print(f"train: fit {params.train.model.estimator} on {len(train)} rows in {fit_seconds:.2f}s "
           f"(train score {metrics['train_score']:.3f}); wrote {model_path}; "
