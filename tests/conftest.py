@@ -1,8 +1,10 @@
 """Baking helpers shared by the template's tests."""
 
 import json
+import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
@@ -27,3 +29,36 @@ def project_files(project: Path) -> set[str]:
     """Every file of a generated project, relative to it, leaving out git's own folder."""
     return {str(path.relative_to(project)) for path in project.rglob("*")
             if path.is_file() and ".git" not in path.relative_to(project).parts}
+
+
+@dataclass
+class Session:
+    """A baked project, and what each command run in it printed, by step name."""
+
+    project: Path
+    env: dict
+    outputs: dict[str, str] = field(default_factory=dict)  # step -> what it printed (stdout and stderr)
+    stdout: dict[str, str] = field(default_factory=dict)  # step -> its standard output alone
+    locked: str = ""  # requirements.lock as generated, before `make lock` re-resolves it
+    kept_after_failure: list[str] = field(default_factory=list)  # data/prepared after a failed run
+
+    @classmethod
+    def for_project(cls, project: Path) -> "Session":
+        """Commands run as a user's would after `make setup`: the project's virtualenv first on PATH."""
+        env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
+        return cls(project, env)
+
+    def run(self, step: str, *command: str) -> str:
+        """Run a command in the project; keep its output under `step`; fail with the output if it fails."""
+        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
+        self.outputs[step] = result.stdout + result.stderr
+        self.stdout[step] = result.stdout
+        assert result.returncode == 0, f"{' '.join(command)} failed:\n{self.outputs[step]}"
+        return result.stdout
+
+    def fail(self, step: str, *command: str) -> None:
+        """Run a command that must fail; keep what it printed under `step`."""
+        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
+        self.outputs[step] = result.stdout + result.stderr
+        assert result.returncode != 0, f"{' '.join(command)} should have failed:\n{self.outputs[step]}"

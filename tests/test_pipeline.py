@@ -5,16 +5,12 @@ The slow part (install, pipeline runs, an experiment, the project's own tests) r
 """
 
 import json
-import os
-import subprocess
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import bake
+from conftest import Session, bake
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -28,37 +24,11 @@ METRICS = {
 EXPECTED_CHANGES = {"dvc.lock", "metrics/", "reports/"}
 
 
-@dataclass
-class Session:
-    project: Path
-    env: dict
-    outputs: dict[str, str] = field(default_factory=dict)  # step -> what it printed (stdout and stderr)
-    stdout: dict[str, str] = field(default_factory=dict)  # step -> its standard output alone
-    locked: str = ""  # requirements.lock as generated, before `make lock` re-resolves it
-    kept_after_failure: list[str] = field(default_factory=list)  # data/prepared after a failed run
-
-    def run(self, step: str, *command: str) -> str:
-        """Run a command in the project; keep its output under `step`; fail with the output if it fails."""
-        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
-        self.outputs[step] = result.stdout + result.stderr
-        self.stdout[step] = result.stdout
-        assert result.returncode == 0, f"{' '.join(command)} failed:\n{self.outputs[step]}"
-        return result.stdout
-
-    def fail(self, step: str, *command: str) -> None:
-        """Run a command that must fail; keep what it printed under `step`."""
-        result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
-        self.outputs[step] = result.stdout + result.stderr
-        assert result.returncode != 0, f"{' '.join(command)} should have failed:\n{self.outputs[step]}"
-
-
 @pytest.fixture(scope="module", params=["classification", "regression"])
 def session(request, tmp_path_factory) -> Session:
     task = request.param
     project = bake(tmp_path_factory.mktemp(task), task=task)
-    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
-    session = Session(project, env)
+    session = Session.for_project(project)
     session.run("setup", "make", "setup")
     session.run("versions", str(project / ".venv/bin/python"), "-c",
                 "import json, importlib.metadata as m; "

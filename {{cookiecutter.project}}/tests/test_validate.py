@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package }}.contract import check_frame, load_contract
+from {{ cookiecutter.package }}.contract import check_frame, infer_contract, load_contract
+from {{ cookiecutter.package }}.contract import main as contract_main
 from {{ cookiecutter.package }}.errors import UserError
 from {{ cookiecutter.package }}.validate import format_table
 
@@ -78,3 +79,22 @@ def test_a_broken_contract_file_is_named(tmp_path, spec, message):
     path = contract_file(tmp_path, spec)
     with pytest.raises(UserError, match=message):
         load_contract(path)
+
+
+def test_an_inferred_contract_accepts_the_data_it_came_from(tmp_path, frame):
+    frame = frame.assign(count=range(len(frame)), flag=[True, False] * 30)
+    spec = infer_contract(frame)
+    assert spec["columns"]["count"] == {"type": "integer", "min": 0, "max": 65, "description": ""}
+    assert spec["columns"]["color"]["allowed"] == ["blue", "red"]
+    assert spec["columns"]["weight"]["max_missing"] == 0.08  # 2 of 60 missing: 3.3% * 1.5 + 2 points
+    assert spec["columns"]["flag"]["type"] == "boolean"
+    assert check_frame(frame, load_contract(contract_file(tmp_path, spec)), "train") == []
+
+
+def test_infer_prints_a_contract_that_loads(tmp_path, frame, capsys):
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    contract_main(["infer", str(data)])
+    path = tmp_path / "contract.yaml"
+    path.write_text(capsys.readouterr().out)
+    assert set(load_contract(path).columns) == set(frame.columns)

@@ -2,8 +2,14 @@
 
 Every broken rule is collected (never only the first), with the number and share of failing rows and
 a few example values and row numbers, so one run tells the whole story.
+
+`python -m <package>.contract infer data/raw/mydata.csv > contract.yaml` writes a starting contract
+from a data file, for you to review and commit.
 """
 
+import argparse
+import math
+import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,11 @@ TYPES = ("integer", "float", "string", "boolean")
 COLUMN_KEYS = {"type", "nullable", "max_missing", "min", "max", "allowed", "description"}
 DATASET_KEYS = {"min_rows", "unexpected_columns"}
 EXAMPLES = 5
+# infer: string columns with at most this many distinct values get an `allowed` list.
+MAX_ALLOWED_VALUES = 20
+# infer: ranges are widened by this share of the observed range on each side, so that new data
+# slightly beyond what the file shows does not fail at once.
+RANGE_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -175,3 +186,63 @@ def _failure(file: str, column: str, rule: str, expected: str, failing: pd.Serie
     examples = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in failing.head(EXAMPLES)]
     return Failure(file, column, rule, expected, f"{count} of {total} rows ({share:.1%})", count,
                    round(share, 4), examples, [int(i) for i in failing.index[:EXAMPLES]])
+
+
+def infer_contract(frame: pd.DataFrame) -> dict:
+    """A starting contract describing `frame`: types, missing shares, widened ranges, small value sets."""
+    columns = {}
+    for name in frame.columns:
+        series = frame[name]
+        present = series.dropna()
+        kind = _infer_kind(present)
+        spec: dict[str, Any] = {"type": kind}
+        missing = float(series.isna().mean())
+        if missing:
+            # Room for half as much again plus two points (shares from a few hundred rows are noisy),
+            # rounded up to a whole percent.
+            spec["max_missing"] = min(1.0, math.ceil((missing * 1.5 + 0.02) * 100) / 100)
+        if kind in ("integer", "float") and len(present):
+            low, high = float(present.min()), float(present.max())
+            margin = (high - low) * RANGE_MARGIN
+            # A quantity that is never negative in the data (a count, a price) stays so.
+            floor = low - margin if low < 0 else max(0.0, low - margin)
+            spec["min"], spec["max"] = _round_bound(floor, kind), _round_bound(high + margin, kind)
+        elif kind == "string" and 0 < present.nunique() <= MAX_ALLOWED_VALUES:
+            spec["allowed"] = sorted(map(str, present.unique()))
+        spec["description"] = ""
+        columns[str(name)] = spec
+    # A floor against empty or truncated files, low enough for small batches.
+    return {"dataset": {"min_rows": min(30, len(frame)), "unexpected_columns": "error"}, "columns": columns}
+
+
+def _infer_kind(present: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(present):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(present):
+        return "integer" if len(present) and bool((present % 1 == 0).all()) else "float"
+    return "string"
+
+
+def _round_bound(value: float, kind: str) -> float | int:
+    return int(round(value)) if kind == "integer" else round(value, 6)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m <package>.contract", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    infer = commands.add_parser("infer", help="print a starting contract for a CSV or Parquet file")
+    infer.add_argument("data", help="the data file to describe")
+    args = parser.parse_args(argv)
+    from .tables import read_table
+
+    contract = infer_contract(read_table(args.data))
+    print(f"# Data contract inferred from {args.data}.\n"
+          "# Review every rule, fill in the descriptions, then commit it. Ranges are widened by 10%\n"
+          "# and missing shares by half plus two points, to leave room for new data.")
+    print(yaml.safe_dump(contract, sort_keys=False, allow_unicode=True, width=100), end="")
+
+
+if __name__ == "__main__":
+    from .errors import run
+
+    run(lambda: main(sys.argv[1:]))
