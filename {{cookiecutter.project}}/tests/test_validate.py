@@ -5,6 +5,7 @@ import yaml
 from {{ cookiecutter.package }}.contract import check_frame, infer_contract, load_contract
 from {{ cookiecutter.package }}.contract import main as contract_main
 from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.tables import read_table
 from {{ cookiecutter.package }}.validate import format_table
 
 CONTRACT = {
@@ -98,3 +99,10 @@ def test_infer_prints_a_contract_that_loads(tmp_path, frame, capsys):
     path = tmp_path / "contract.yaml"
     path.write_text(capsys.readouterr().out)
     assert set(load_contract(path).columns) == set(frame.columns)
+
+
+def test_a_number_column_read_as_text_names_the_values_that_are_not_numbers(tmp_path):
+    csv = tmp_path / "data.csv"
+    csv.write_text("size,count,color,label\n1.5,1,red,a\nunknown,2,blue,b\n19,3,red,a\n4.0,4,red,b\n")
+    failures = check_frame(read_table(csv), load_contract(contract_file(tmp_path)), "data.csv")
+    assert [(f.column, f.rule, f.examples, f.rows) for f in failures] == [("size", "type", ["unknown"], [1])]

@@ -165,11 +165,19 @@ def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failur
 
 
 def _type_mask(values: pd.Series, kind: str) -> pd.Series:
-    """Which non-missing values are of the declared kind (a number stored as text is not a number)."""
+    """Which non-missing values are of the declared kind."""
     if pd.api.types.is_bool_dtype(values):
         return pd.Series(kind == "boolean", index=values.index)
     if pd.api.types.is_numeric_dtype(values):
         return values % 1 == 0 if kind == "integer" else pd.Series(kind == "float", index=values.index)
+    if isinstance(values.dtype, pd.StringDtype):  # text only, checked at once
+        if kind in ("integer", "float"):
+            # Numbers read as text because of a few values that are not numbers ("N/A", "12,5"):
+            # those few are what is wrong, and what the report should show.
+            numbers = pd.to_numeric(values, errors="coerce")
+            not_numbers = numbers.isna()
+            return ~not_numbers if not_numbers.any() else pd.Series(False, index=values.index)
+        return pd.Series(kind == "string", index=values.index)
     return values.map(lambda value: _is_kind(value, kind)).astype(bool)
 
 
