@@ -20,8 +20,9 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else "src")
-package = next(p.name for p in Path(sys.path[0]).iterdir() if (p / "contract.py").is_file())
-contract_module = __import__(f"{package}.contract", fromlist=["check_frame", "load_contract"])
+package = next(p.name for p in Path(sys.path[0]).iterdir() if (p / "checks.py").is_file())
+check_frame = __import__(f"{package}.checks", fromlist=["check_frame"]).check_frame
+load_contract = __import__(f"{package}.contract", fromlist=["load_contract"]).load_contract
 
 ROWS = 1_000_000
 CATEGORIES = ["north", "south", "east", "west", "centre"]
@@ -60,7 +61,7 @@ def measure(data: str, spec: str) -> None:
     frame_mib = rss_mib() - before
     tracemalloc.start()
     started = time.perf_counter()
-    failures = contract_module.check_frame(frame, contract_module.load_contract(spec), "data.parquet")
+    failures = check_frame(frame, load_contract(spec), "data.parquet")
     validate_seconds = time.perf_counter() - started
     validate_peak = tracemalloc.get_traced_memory()[1] / 2**20
     print(f"rows x columns      {ROWS:,} x {frame.shape[1]}")

@@ -19,7 +19,7 @@ COMMON = {
     "README.md", "contract.yaml", "data/README.md", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
     "data/raw/.gitignore", "data/current/.gitignore",
     *(f"{PACKAGE}/{module}.py" for module in (
-        "__init__", "contract", "drift_check", "errors", "evaluate", "model", "params", "prepare", "tables",
+        "__init__", "checks", "contract", "drift_check", "errors", "evaluate", "model", "params", "prepare", "tables",
         "tracking", "train", "validate")),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_drift_check", "test_evaluate", "test_params", "test_pipeline", "test_prepare", "test_tables",

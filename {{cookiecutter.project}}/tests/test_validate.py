@@ -1,8 +1,11 @@
+import re
+
 import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package }}.contract import check_frame, infer_contract, load_contract
+from {{ cookiecutter.package }}.checks import check_frame
+from {{ cookiecutter.package }}.contract import infer_contract, load_contract
 from {{ cookiecutter.package }}.contract import main as contract_main
 from {{ cookiecutter.package }}.errors import UserError
 from {{ cookiecutter.package }}.tables import read_table
@@ -46,7 +49,7 @@ def test_every_broken_rule_is_reported_with_counts_and_examples(tmp_path):
     bad = bad.drop(columns="count")
     failures = check_frame(bad, load_contract(contract_file(tmp_path)), "train")
     assert rules(failures) == {("size", "max_missing"), ("size", "max"), ("size", "min"),
-                               ("color", "allowed"), ("extra", "unexpected_column"), ("count", "required")}
+                               ("color", "allowed"), ("extra", "unexpected_columns"), ("count", "required")}
     allowed = next(f for f in failures if f.rule == "allowed")
     assert (allowed.failing_rows, allowed.share, allowed.examples, allowed.rows) == (2, 0.5, ["green", "purple"], [1, 3])
     assert "color" in format_table(failures) and "allowed" in format_table(failures)
@@ -106,3 +109,66 @@ def test_a_number_column_read_as_text_names_the_values_that_are_not_numbers(tmp_
     csv.write_text("size,count,color,label\n1.5,1,red,a\nunknown,2,blue,b\n19,3,red,a\n4.0,4,red,b\n")
     failures = check_frame(read_table(csv), load_contract(contract_file(tmp_path)), "data.csv")
     assert [(f.column, f.rule, f.examples, f.rows) for f in failures] == [("size", "type", ["unknown"], [1])]
+
+
+RICH = {
+    "dataset": {"min_rows": 1, "max_duplicate_share": 0.1, "warn": ["max_duplicate_share"]},
+    "columns": {
+        "id": {"type": "string", "pattern": r"[A-Z]\d{3}", "unique": True},
+        "start": {"type": "datetime"},
+        "end": {"type": "datetime"},
+        "amount": {"type": "float", "min": 0, "warn": ["min"]},
+    },
+    "rules": [{"name": "ends_after_start", "expr": "end >= start", "message": "a booking ends after it starts"}],
+}
+
+
+def rich_frame():
+    return pd.DataFrame({"id": ["A001", "B002", "C003", "D004"],
+                         "start": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"],
+                         "end": ["2024-01-05", "2024-02-03", "2024-03-09", "2024-04-02"],
+                         "amount": [10.0, 20.0, 30.0, 40.0]})
+
+
+def test_rich_rules_pass_on_good_data(tmp_path):
+    assert check_frame(rich_frame(), load_contract(contract_file(tmp_path, RICH)), "bookings") == []
+
+
+def test_rich_rules_report_each_break_with_its_severity(tmp_path):
+    bad = rich_frame()
+    bad.loc[1, "id"] = "b2"                 # pattern
+    bad.loc[2, "id"] = "A001"               # unique (with row 0)
+    bad.loc[3, "start"] = "not a date"      # type
+    bad.loc[0, "end"] = "2023-12-31"        # ends before it starts
+    bad.loc[1, "amount"] = -5.0             # min, a warning only
+    bad = pd.concat([bad, bad.iloc[[1]]], ignore_index=True)  # one duplicate row of five, a warning
+    failures = check_frame(bad, load_contract(contract_file(tmp_path, RICH)), "bookings")
+    found = {(f.column, f.rule, f.severity) for f in failures}
+    assert found == {("id", "pattern", "error"), ("id", "unique", "error"), ("start", "type", "error"),
+                     ("end, start", "ends_after_start", "error"), ("amount", "min", "warn"),
+                     ("*", "max_duplicate_share", "warn")}
+    unique = next(f for f in failures if f.rule == "unique")
+    assert unique.examples == ["A001", "b2", "A001", "b2"] and unique.rows == [0, 1, 2, 4]
+    cross = next(f for f in failures if f.rule == "ends_after_start")
+    assert cross.expected == "a booking ends after it starts" and cross.rows == [0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s["rules"][0].update(expr="end >= begin"), "key 'rules[0].expr': expected only columns the contract names (begin is not one)"),
+        (lambda s: s["rules"][0].update(expr="end >="), "key 'rules[0].expr': expected a Python-style expression"),
+        (lambda s: s["rules"][0].update(severity="fatal"), "key 'rules[0].severity': expected error or warn"),
+        (lambda s: s["columns"]["id"].update(pattern="[A-"), "key 'columns.id.pattern': expected a regular expression"),
+        (lambda s: s["columns"]["amount"].update(warn=["maximum"]), "key 'columns.amount.warn': expected a list of rule names"),
+        (lambda s: s["dataset"].update(max_duplicate_share=2), "key 'dataset.max_duplicate_share': expected a share"),
+        (lambda s: s["columns"]["start"].update(type="date"), "key 'columns.start.type': expected one of integer, float, string, boolean, datetime"),
+    ],
+)
+def test_a_mistake_in_the_rich_contract_is_named(tmp_path, change, message):
+    import copy
+
+    spec = copy.deepcopy(RICH)
+    change(spec)
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_contract(contract_file(tmp_path, spec))

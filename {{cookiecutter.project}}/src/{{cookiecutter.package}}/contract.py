@@ -1,16 +1,15 @@
-"""The data contract: load the declarative YAML file and check a data frame against it.
-
-Every broken rule is collected (never only the first), with the number and share of failing rows and
-a few example values and row numbers, so one run tells the whole story.
+"""The data contract file: its rules, read and checked, and a starting contract inferred from data.
 
 `python -m <package>.contract infer data/raw/mydata.csv > contract.yaml` writes a starting contract
-from a data file, for you to review and commit.
+from a data file, for you to review and commit. checks.py applies a contract to a data frame.
 """
 
 import argparse
+import ast
 import math
+import re
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,13 @@ import yaml
 
 from .errors import UserError
 
-TYPES = ("integer", "float", "string", "boolean")
-COLUMN_KEYS = {"type", "nullable", "max_missing", "min", "max", "allowed", "description"}
-DATASET_KEYS = {"min_rows", "unexpected_columns"}
-EXAMPLES = 5
+TYPES = ("integer", "float", "string", "boolean", "datetime")
+# Each column rule, and each dataset rule, may be named in a `warn:` list to report without failing.
+COLUMN_RULES = ("type", "max_missing", "min", "max", "allowed", "pattern", "unique")
+COLUMN_KEYS = {*COLUMN_RULES, "nullable", "description", "warn"}
+DATASET_RULES = ("min_rows", "max_duplicate_share", "unexpected_columns")
+DATASET_KEYS = {"min_rows", "max_duplicate_share", "unexpected_columns", "warn"}
+CROSS_RULE_KEYS = {"name", "expr", "message", "severity"}
 # infer: string columns with at most this many distinct values get an `allowed` list.
 MAX_ALLOWED_VALUES = 20
 # infer: ranges are widened by this share of the observed range on each side, so that new data
@@ -38,37 +40,35 @@ class ColumnRule:
     min: float | None = None
     max: float | None = None
     allowed: list | None = None
+    pattern: str | None = None
+    unique: bool = False
     description: str = ""
+    warn: tuple[str, ...] = ()  # rules of this column that only warn
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """A named expression over columns that every row must satisfy, e.g. `end_date >= start_date`."""
+
+    name: str
+    expr: str
+    columns: tuple[str, ...]
+    message: str = ""
+    severity: str = "error"
 
 
 @dataclass(frozen=True)
 class Contract:
     columns: dict[str, ColumnRule]
     min_rows: int = 1
+    max_duplicate_share: float | None = None
     unexpected_columns: str = "error"
-
-
-@dataclass
-class Failure:
-    """One broken rule in one file."""
-
-    file: str
-    column: str
-    rule: str
-    expected: str
-    found: str
-    failing_rows: int = 0
-    share: float = 0.0
-    examples: list = field(default_factory=list)
-    rows: list = field(default_factory=list)
-    severity: str = "error"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    warn: tuple[str, ...] = ()  # dataset rules that only warn
+    rules: tuple[CrossRule, ...] = ()
 
 
 def load_contract(path: str | Path) -> Contract:
-    """Read the contract file, rejecting unknown keys, unknown types and impossible ranges."""
+    """Read the contract file; a `UserError` names the file, the key and what is wrong with it."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -78,122 +78,102 @@ def load_contract(path: str | Path) -> Contract:
         raise UserError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict) or not raw["columns"]:
         raise UserError(f"{path}: expected a mapping with a non-empty 'columns' mapping, found {type(raw).__name__}")
-    _reject_unknown(path, "", raw, {"dataset", "columns"})
+    _reject_unknown(path, "", raw, {"dataset", "columns", "rules"})
+    columns = {str(name): _column_rule(path, str(name), spec or {}) for name, spec in raw["columns"].items()}
     dataset = raw.get("dataset") or {}
     _reject_unknown(path, "dataset", dataset, DATASET_KEYS)
-    columns = {str(name): _column_rule(path, str(name), spec or {}) for name, spec in raw["columns"].items()}
     unexpected = dataset.get("unexpected_columns", "error")
     if unexpected not in ("error", "warn"):
-        raise UserError(f"{path}: key 'dataset.unexpected_columns': expected error or warn, found {unexpected!r}")
+        _fail(path, "dataset.unexpected_columns", "error or warn", unexpected)
     min_rows = dataset.get("min_rows", 1)
     if not isinstance(min_rows, int) or isinstance(min_rows, bool) or min_rows < 1:
-        raise UserError(f"{path}: key 'dataset.min_rows': expected a positive integer, found {min_rows!r}")
-    return Contract(columns=columns, min_rows=min_rows, unexpected_columns=unexpected)
+        _fail(path, "dataset.min_rows", "a positive integer", min_rows)
+    duplicates = dataset.get("max_duplicate_share")
+    if duplicates is not None and not _is_share(duplicates):
+        _fail(path, "dataset.max_duplicate_share", "a share between 0 and 1", duplicates)
+    rules = raw.get("rules") or []
+    if not isinstance(rules, list):
+        _fail(path, "rules", "a list of rules with name, expr and message", rules)
+    return Contract(
+        columns=columns, min_rows=min_rows, max_duplicate_share=duplicates, unexpected_columns=unexpected,
+        warn=_warn_list(path, "dataset", dataset, DATASET_RULES),
+        rules=tuple(_cross_rule(path, f"rules[{i}]", spec, columns) for i, spec in enumerate(rules)),
+    )
+
+
+def _fail(path: Path, key: str, expected: str, found: Any) -> None:
+    raise UserError(f"{path}: key '{key}': expected {expected}, found {found!r}")
+
+
+def _is_share(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def _reject_unknown(path: Path, key: str, spec: Any, known: set) -> None:
     if not isinstance(spec, dict):
-        raise UserError(f"{path}: key '{key}': expected a mapping, found {spec!r}")
+        _fail(path, key, "a mapping", spec)
     for name in spec:
         if name not in known:
-            where = f"{key}.{name}" if key else name
+            where = f"{key}.{name}" if key else str(name)
             raise UserError(f"{path}: key '{where}': unknown rule (known: {', '.join(sorted(known))})")
+
+
+def _warn_list(path: Path, key: str, spec: dict, rules: tuple[str, ...]) -> tuple[str, ...]:
+    """The `warn:` list: names of rules, each of which must be one this column or dataset can have."""
+    warn = spec.get("warn", [])
+    if not isinstance(warn, list) or any(name not in rules for name in warn):
+        _fail(path, f"{key}.warn", f"a list of rule names from {', '.join(rules)}", warn)
+    return tuple(warn)
 
 
 def _column_rule(path: Path, name: str, spec: dict) -> ColumnRule:
     key = f"columns.{name}"
     _reject_unknown(path, key, spec, COLUMN_KEYS)
     if spec.get("type") not in TYPES:
-        raise UserError(f"{path}: key '{key}.type': expected one of {', '.join(TYPES)}, found {spec.get('type')!r}")
+        _fail(path, f"{key}.type", f"one of {', '.join(TYPES)}", spec.get("type"))
     max_missing = 1.0 if spec.get("nullable") is True else spec.get("max_missing", 0.0)
-    if not isinstance(max_missing, int | float) or not 0 <= max_missing <= 1:
-        raise UserError(f"{path}: key '{key}.max_missing': expected a share between 0 and 1, found {max_missing!r}")
+    if not _is_share(max_missing):
+        _fail(path, f"{key}.max_missing", "a share between 0 and 1", max_missing)
     low, high = spec.get("min"), spec.get("max")
     for bound, value in (("min", low), ("max", high)):
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
-            raise UserError(f"{path}: key '{key}.{bound}': expected a number, found {value!r}")
+            _fail(path, f"{key}.{bound}", "a number", value)
     if low is not None and high is not None and low > high:
-        raise UserError(f"{path}: key '{key}.min': expected at most max ({high}), found {low}")
+        _fail(path, f"{key}.min", f"at most max ({high})", low)
     allowed = spec.get("allowed")
     if allowed is not None and (not isinstance(allowed, list) or not allowed):
-        raise UserError(f"{path}: key '{key}.allowed': expected a non-empty list, found {allowed!r}")
-    return ColumnRule(name, spec["type"], float(max_missing), low, high, allowed, str(spec.get("description", "")))
+        _fail(path, f"{key}.allowed", "a non-empty list", allowed)
+    pattern = spec.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as error:
+            _fail(path, f"{key}.pattern", f"a regular expression ({error})", pattern)
+    unique = spec.get("unique", False)
+    if not isinstance(unique, bool):
+        _fail(path, f"{key}.unique", "true or false", unique)
+    return ColumnRule(name, spec["type"], float(max_missing), low, high, allowed,
+                      None if pattern is None else str(pattern), unique, str(spec.get("description", "")),
+                      _warn_list(path, key, spec, COLUMN_RULES))
 
 
-def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tuple[str, ...] = ()) -> list[Failure]:
-    """Every way `frame` breaks `contract`; columns in `optional` may be absent or have missing values."""
-    failures = []
-    if len(frame) < contract.min_rows:
-        failures.append(Failure(file, "*", "min_rows", f">= {contract.min_rows} rows", f"{len(frame)} rows"))
-    for name in frame.columns:
-        if name not in contract.columns:
-            failures.append(Failure(file, str(name), "unexpected_column", "a column named in the contract",
-                                    "a column the contract does not name", severity=contract.unexpected_columns))
-    for rule in contract.columns.values():
-        if rule.name in optional:
-            rule = replace(rule, max_missing=1.0)
-        if rule.name in frame.columns:
-            failures.extend(_check_column(frame[rule.name], rule, file))
-        elif rule.name not in optional:
-            failures.append(Failure(file, rule.name, "required", "the column to be present", "no such column"))
-    return failures
-
-
-def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failure]:
-    total = len(series)
-    missing = series.isna()
-    failures = []
-    if missing.mean() > rule.max_missing:
-        failures.append(_failure(file, rule.name, "max_missing", f"at most {rule.max_missing:.0%} missing",
-                                 series[missing], total))
-    present = series[~missing]
-    wrong_type = ~_type_mask(present, rule.type)
-    if wrong_type.any():
-        # Range and category checks mean nothing on values of the wrong type.
-        return [*failures, _failure(file, rule.name, "type", f"{rule.type} values", present[wrong_type], total)]
-    broken = {}  # (rule, expected) -> which present values break it
-    if rule.min is not None:
-        broken["min", f">= {rule.min}"] = present < rule.min
-    if rule.max is not None:
-        broken["max", f"<= {rule.max}"] = present > rule.max
-    if rule.allowed is not None:
-        broken["allowed", f"one of {rule.allowed}"] = ~present.isin(rule.allowed)
-    for (name, expected), mask in broken.items():
-        if mask.any():
-            failures.append(_failure(file, rule.name, name, expected, present[mask], total))
-    return failures
-
-
-def _type_mask(values: pd.Series, kind: str) -> pd.Series:
-    """Which non-missing values are of the declared kind."""
-    if pd.api.types.is_bool_dtype(values):
-        return pd.Series(kind == "boolean", index=values.index)
-    if pd.api.types.is_numeric_dtype(values):
-        return values % 1 == 0 if kind == "integer" else pd.Series(kind == "float", index=values.index)
-    if isinstance(values.dtype, pd.StringDtype):  # text only, checked at once
-        if kind in ("integer", "float"):
-            # Numbers read as text because of a few values that are not numbers ("N/A", "12,5"):
-            # those few are what is wrong, and what the report should show.
-            numbers = pd.to_numeric(values, errors="coerce")
-            not_numbers = numbers.isna()
-            return ~not_numbers if not_numbers.any() else pd.Series(False, index=values.index)
-        return pd.Series(kind == "string", index=values.index)
-    return values.map(lambda value: _is_kind(value, kind)).astype(bool)
-
-
-def _is_kind(value: Any, kind: str) -> bool:
-    if kind in ("string", "boolean"):
-        return isinstance(value, str if kind == "string" else bool)
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return is_number and (kind == "float" or float(value).is_integer())
-
-
-def _failure(file: str, column: str, rule: str, expected: str, failing: pd.Series, total: int) -> Failure:
-    count = len(failing)
-    share = count / max(total, 1)
-    examples = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in failing.head(EXAMPLES)]
-    return Failure(file, column, rule, expected, f"{count} of {total} rows ({share:.1%})", count,
-                   round(share, 4), examples, [int(i) for i in failing.index[:EXAMPLES]])
+def _cross_rule(path: Path, key: str, spec: Any, columns: dict) -> CrossRule:
+    _reject_unknown(path, key, spec, CROSS_RULE_KEYS)
+    for required in ("name", "expr"):
+        if not isinstance(spec.get(required), str) or not spec[required].strip():
+            _fail(path, f"{key}.{required}", "a non-empty string", spec.get(required))
+    try:
+        tree = ast.parse(spec["expr"], mode="eval")
+    except SyntaxError as error:
+        _fail(path, f"{key}.expr", f"a Python-style expression ({error.msg})", spec["expr"])
+    names = tuple(dict.fromkeys(node.id for node in ast.walk(tree) if isinstance(node, ast.Name)))
+    unknown = [name for name in names if name not in columns and name not in ("True", "False")]
+    if unknown:
+        _fail(path, f"{key}.expr", f"only columns the contract names ({', '.join(unknown)} is not one)", spec["expr"])
+    severity = spec.get("severity", "error")
+    if severity not in ("error", "warn"):
+        _fail(path, f"{key}.severity", "error or warn", severity)
+    return CrossRule(spec["name"], spec["expr"], names, str(spec.get("message", "")), severity)
 
 
 def infer_contract(frame: pd.DataFrame) -> dict:

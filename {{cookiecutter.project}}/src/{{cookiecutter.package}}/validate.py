@@ -1,6 +1,7 @@
 """validate: check the train and test splits and the current batch against the data contract."""
 
-from .contract import Failure, check_frame, load_contract
+from .checks import Failure, check_frame
+from .contract import load_contract
 from .errors import UserError, run
 from .params import load_params
 from .tables import read_table, write_json
