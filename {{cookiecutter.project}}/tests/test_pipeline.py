@@ -11,7 +11,8 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 # Left out of the copy: the environment, caches and the local MLflow store.
-NOT_COPIED = shutil.ignore_patterns(".venv", "mlruns", "mlflow.db", "cache", "tmp", ".pytest_cache", "__pycache__")
+NOT_COPIED = shutil.ignore_patterns(".venv", "mlruns", "mlflow.db", "cache", "tmp", ".pytest_cache", ".hypothesis",
+                                    "__pycache__")
 
 
 def dvc(*args: str, cwd: Path, env: dict) -> str:

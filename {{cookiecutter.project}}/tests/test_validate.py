@@ -1,8 +1,12 @@
+import json
 import re
 
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.pandas import column, data_frames
 
 from {{ cookiecutter.package }}.checks import check_frame
 from {{ cookiecutter.package }}.contract import infer_contract, load_contract
@@ -172,3 +176,27 @@ def test_a_mistake_in_the_rich_contract_is_named(tmp_path, change, message):
     change(spec)
     with pytest.raises(UserError, match=re.escape(message)):
         load_contract(contract_file(tmp_path, spec))
+
+
+ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=8),
+                      st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["2024-01-01", "A001", "N/A"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(frame=data_frames([column(name, dtype=object, elements=ANY_VALUE) for name in RICH["columns"]]),
+       extra=st.booleans())
+def test_random_frames_pass_or_fail_with_a_report_never_a_traceback(tmp_path, frame, extra):
+    if extra:
+        frame["surprise"] = 1
+    failures = check_frame(frame, load_contract(contract_file(tmp_path, RICH)), "random")
+    report = json.dumps([f.to_dict() for f in failures], default=str, allow_nan=False)
+    assert all(0 <= f.failing_rows <= max(len(frame), 1) and f.severity in ("error", "warn") for f in failures)
+    assert ("surprise" in report) == extra
+
+
+def test_a_column_that_is_not_required_may_be_absent_but_is_checked_when_present(tmp_path):
+    spec = {"columns": {**CONTRACT["columns"], "note": {"type": "string", "required": False, "pattern": "ok.*"}}}
+    contract = load_contract(contract_file(tmp_path, spec))
+    assert check_frame(good_frame(), contract, "train") == []
+    noted = good_frame().assign(note=["ok", "ok then", "bad", "ok"])
+    assert rules(check_frame(noted, contract, "train")) == {("note", "pattern")}

@@ -4,6 +4,7 @@ Never only the first: each failure carries the number and share of failing rows 
 values and row numbers, so one run tells the whole story. Checks are vectorised over columns.
 """
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -41,8 +42,9 @@ def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tu
             rule = replace(rule, max_missing=1.0)
         if rule.name in frame.columns:
             failures += _check_column(frame[rule.name], rule, file)
-        elif rule.name not in optional:
-            failures.append(Failure(file, rule.name, "required", "the column to be present", "no such column"))
+        elif rule.required and rule.name not in optional:
+            failures += _with_severity([Failure(file, rule.name, "required", "the column to be present",
+                                                "no such column")], rule)
     for rule in contract.rules:
         if all(name in frame.columns for name in rule.columns):
             failures += _check_cross_rule(frame, rule, contract.columns, file)
@@ -170,9 +172,17 @@ def _is_kind(value: Any, kind: str) -> bool:
     return is_number and (kind == "float" or float(value).is_integer())
 
 
+def _plain(value: Any) -> Any:
+    """An example value as plain JSON: missing as null, infinities as text (JSON has no infinity)."""
+    if pd.isna(value):
+        return None
+    value = value.item() if hasattr(value, "item") else value
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def _failure(file: str, column: str, rule: str, expected: str, failing: pd.Series, total: int) -> Failure:
     count = len(failing)
     share = count / max(total, 1)
-    examples = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in failing.head(EXAMPLES)]
+    examples = [_plain(value) for value in failing.head(EXAMPLES)]
     return Failure(file, column, rule, expected, f"{count} of {total} rows ({share:.1%})", count,
                    round(share, 4), examples, [int(i) for i in failing.index[:EXAMPLES]])

@@ -20,8 +20,8 @@ from .errors import UserError
 
 TYPES = ("integer", "float", "string", "boolean", "datetime")
 # Each column rule, and each dataset rule, may be named in a `warn:` list to report without failing.
-COLUMN_RULES = ("type", "max_missing", "min", "max", "allowed", "pattern", "unique")
-COLUMN_KEYS = {*COLUMN_RULES, "nullable", "description", "warn"}
+COLUMN_RULES = ("required", "type", "max_missing", "min", "max", "allowed", "pattern", "unique")
+COLUMN_KEYS = {*COLUMN_RULES, "required", "nullable", "description", "warn"}
 DATASET_RULES = ("min_rows", "max_duplicate_share", "unexpected_columns")
 DATASET_KEYS = {"min_rows", "max_duplicate_share", "unexpected_columns", "warn"}
 CROSS_RULE_KEYS = {"name", "expr", "message", "severity"}
@@ -42,6 +42,7 @@ class ColumnRule:
     allowed: list | None = None
     pattern: str | None = None
     unique: bool = False
+    required: bool = True
     description: str = ""
     warn: tuple[str, ...] = ()  # rules of this column that only warn
 
@@ -149,12 +150,13 @@ def _column_rule(path: Path, name: str, spec: dict) -> ColumnRule:
             re.compile(str(pattern))
         except re.error as error:
             _fail(path, f"{key}.pattern", f"a regular expression ({error})", pattern)
-    unique = spec.get("unique", False)
-    if not isinstance(unique, bool):
-        _fail(path, f"{key}.unique", "true or false", unique)
+    unique, required = spec.get("unique", False), spec.get("required", True)
+    for flag, value in (("unique", unique), ("required", required)):
+        if not isinstance(value, bool):
+            _fail(path, f"{key}.{flag}", "true or false", value)
     return ColumnRule(name, spec["type"], float(max_missing), low, high, allowed,
-                      None if pattern is None else str(pattern), unique, str(spec.get("description", "")),
-                      _warn_list(path, key, spec, COLUMN_RULES))
+                      None if pattern is None else str(pattern), unique, required,
+                      str(spec.get("description", "")), _warn_list(path, key, spec, COLUMN_RULES))
 
 
 def _cross_rule(path: Path, key: str, spec: Any, columns: dict) -> CrossRule:
