@@ -47,12 +47,9 @@ def session(request, tmp_path_factory) -> Session:
     session.run("repro after fixing the data", "dvc", "repro")
 
     key, value = EXPERIMENT[task]
-    section, *rest = key.split(".")
     params = yaml.safe_load((project / "params.yaml").read_text())
-    node = params[section]
-    for part in rest[:-1]:
-        node = node[part]
-    node[rest[-1]] = float(value)
+    *parents, leaf = key.split(".")
+    param(params, ".".join(parents))[leaf] = float(value)
     original = (project / "params.yaml").read_text()
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     session.run("repro after param change", "dvc", "repro")
@@ -70,6 +67,13 @@ def session(request, tmp_path_factory) -> Session:
     session.run("lock", "make", "lock")
     session.run("clean", "make", "clean")
     return session
+
+
+def param(params: dict, key: str):
+    """The value at a dotted params key such as `train.model.params.C`."""
+    for part in key.split("."):
+        params = params[part]
+    return params
 
 
 def ran(output: str) -> set[str]:
@@ -133,10 +137,7 @@ def test_an_experiment_is_listed_with_its_param_and_metrics(session):
     experiments = [rev for row in rows for exp in (row.get("experiments") or []) for rev in exp["revs"]]
     assert len(experiments) == 1
     data = experiments[0]["data"]
-    node = data["params"]["params.yaml"]["data"]
-    for part in key.split("."):
-        node = node[part]
-    assert node == float(value)
+    assert param(data["params"]["params.yaml"]["data"], key) == float(value)
     assert set(data["metrics"]) == {"metrics/evaluate.json", "metrics/drift.json"}
 
 

@@ -200,3 +200,9 @@ def test_a_column_that_is_not_required_may_be_absent_but_is_checked_when_present
     assert check_frame(good_frame(), contract, "train") == []
     noted = good_frame().assign(note=["ok", "ok then", "bad", "ok"])
     assert rules(check_frame(noted, contract, "train")) == {("note", "pattern")}
+
+
+def test_unexpected_columns_can_be_a_warning(tmp_path):
+    spec = {**CONTRACT, "dataset": {"unexpected_columns": "warn"}}
+    failures = check_frame(good_frame().assign(extra=1), load_contract(contract_file(tmp_path, spec)), "train")
+    assert [(f.column, f.rule, f.severity) for f in failures] == [("extra", "unexpected_columns", "warn")]

@@ -43,8 +43,8 @@ def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tu
         if rule.name in frame.columns:
             failures += _check_column(frame[rule.name], rule, file)
         elif rule.required and rule.name not in optional:
-            failures += _with_severity([Failure(file, rule.name, "required", "the column to be present",
-                                                "no such column")], rule)
+            failures += _mark_warnings([Failure(file, rule.name, "required", "the column to be present",
+                                                "no such column")], rule.warn)
     for rule in contract.rules:
         if all(name in frame.columns for name in rule.columns):
             failures += _check_cross_rule(frame, rule, contract.columns, file)
@@ -65,10 +65,7 @@ def _check_dataset(frame: pd.DataFrame, contract: Contract, file: str) -> list[F
         if name not in contract.columns:
             failures.append(Failure(file, str(name), "unexpected_columns", "a column named in the contract",
                                     "a column the contract does not name"))
-    for failure in failures:
-        if failure.rule in contract.warn or (failure.rule == "unexpected_columns" and contract.unexpected_columns == "warn"):
-            failure.severity = "warn"
-    return failures
+    return _mark_warnings(failures, contract.warn)
 
 
 def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failure]:
@@ -83,7 +80,7 @@ def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failur
     if wrong_type.any():
         # Range and category checks mean nothing on values of the wrong type.
         failures.append(_failure(file, rule.name, "type", f"{rule.type} values", present[wrong_type], total))
-        return _with_severity(failures, rule)
+        return _mark_warnings(failures, rule.warn)
     if rule.type in ("integer", "float") and not pd.api.types.is_numeric_dtype(present):
         present = pd.to_numeric(present)  # numbers held as text or objects: compare them as numbers
     broken = {}  # (rule, expected) -> which present values break it
@@ -100,12 +97,13 @@ def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failur
     for (name, expected), mask in broken.items():
         if mask.any():
             failures.append(_failure(file, rule.name, name, expected, present[mask], total))
-    return _with_severity(failures, rule)
+    return _mark_warnings(failures, rule.warn)
 
 
-def _with_severity(failures: list[Failure], rule: ColumnRule) -> list[Failure]:
+def _mark_warnings(failures: list[Failure], warn: tuple[str, ...]) -> list[Failure]:
+    """Failures of the rules named in a `warn:` list are reported, not fatal."""
     for failure in failures:
-        if failure.rule in rule.warn:
+        if failure.rule in warn:
             failure.severity = "warn"
     return failures
 

@@ -63,8 +63,7 @@ class Contract:
     columns: dict[str, ColumnRule]
     min_rows: int = 1
     max_duplicate_share: float | None = None
-    unexpected_columns: str = "error"
-    warn: tuple[str, ...] = ()  # dataset rules that only warn
+    warn: tuple[str, ...] = ()  # dataset rules that only warn (`unexpected_columns: warn` is one)
     rules: tuple[CrossRule, ...] = ()
 
 
@@ -95,9 +94,11 @@ def load_contract(path: str | Path) -> Contract:
     rules = raw.get("rules") or []
     if not isinstance(rules, list):
         _fail(path, "rules", "a list of rules with name, expr and message", rules)
+    warn = _warn_list(path, "dataset", dataset, DATASET_RULES)
+    if unexpected == "warn":
+        warn += ("unexpected_columns",)
     return Contract(
-        columns=columns, min_rows=min_rows, max_duplicate_share=duplicates, unexpected_columns=unexpected,
-        warn=_warn_list(path, "dataset", dataset, DATASET_RULES),
+        columns=columns, min_rows=min_rows, max_duplicate_share=duplicates, warn=warn,
         rules=tuple(_cross_rule(path, f"rules[{i}]", spec, columns) for i, spec in enumerate(rules)),
     )
 
