@@ -41,6 +41,7 @@ class Session:
     stdout: dict[str, str] = field(default_factory=dict)  # step -> its standard output alone
     locked: str = ""  # requirements.lock as generated, before `make lock` re-resolves it
     kept_after_failure: list[str] = field(default_factory=list)  # data/prepared after a failed run
+    files: dict[str, str] = field(default_factory=dict)  # name -> a file's content at one step
 
     @classmethod
     def for_project(cls, project: Path) -> "Session":

@@ -40,3 +40,11 @@ def test_the_seed_makes_training_repeatable(frame):
 def test_bad_model_params_name_the_key(estimator, params, message):
     with pytest.raises(UserError, match=message):
         build_estimator(Model(estimator=estimator, params=params), seed=0)
+
+
+def test_numbers_the_contract_calls_categories_are_encoded_not_scaled(frame):
+    features = frame.drop(columns="label").assign(store=[101, 205, 307] * 20)
+    model = Model(estimator="sklearn.linear_model.LogisticRegression", params={})
+    pipeline = build_pipeline(features, model, PREPROCESSING, 0, categorical={"color", "store"}).fit(features, frame["label"])
+    names = set(pipeline[:-1].get_feature_names_out())
+    assert {"store_101", "store_205", "store_307"} <= names and "store" not in names

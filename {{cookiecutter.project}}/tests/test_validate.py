@@ -91,9 +91,10 @@ def test_a_broken_contract_file_is_named(tmp_path, spec, message):
 
 def test_an_inferred_contract_accepts_the_data_it_came_from(tmp_path, frame):
     frame = frame.assign(count=range(len(frame)), flag=[True, False] * 30)
-    spec = infer_contract(frame)
+    spec = infer_contract(frame, target="label")
     assert spec["columns"]["count"] == {"type": "integer", "min": 0, "max": 65, "description": ""}
-    assert spec["columns"]["color"]["allowed"] == ["blue", "red"]
+    assert spec["columns"]["color"] == {"type": "category", "allowed": ["blue", "red"], "description": ""}
+    assert spec["dataset"]["target"] == "label" and spec["dataset"]["labels"] == ["big", "small"]
     assert spec["columns"]["weight"]["max_missing"] == 0.08  # 2 of 60 missing: 3.3% * 1.5 + 2 points
     assert spec["columns"]["flag"]["type"] == "boolean"
     assert check_frame(frame, load_contract(contract_file(tmp_path, spec)), "train") == []
@@ -166,7 +167,7 @@ def test_rich_rules_report_each_break_with_its_severity(tmp_path):
         (lambda s: s["columns"]["id"].update(pattern="[A-"), "key 'columns.id.pattern': expected a regular expression"),
         (lambda s: s["columns"]["amount"].update(warn=["maximum"]), "key 'columns.amount.warn': expected a list of rule names"),
         (lambda s: s["dataset"].update(max_duplicate_share=2), "key 'dataset.max_duplicate_share': expected a share"),
-        (lambda s: s["columns"]["start"].update(type="date"), "key 'columns.start.type': expected one of integer, float, string, boolean, datetime"),
+        (lambda s: s["columns"]["start"].update(type="date"), "key 'columns.start.type': expected one of integer, float, string, category, boolean, datetime"),
     ],
 )
 def test_a_mistake_in_the_rich_contract_is_named(tmp_path, change, message):
@@ -206,3 +207,38 @@ def test_unexpected_columns_can_be_a_warning(tmp_path):
     spec = {**CONTRACT, "dataset": {"unexpected_columns": "warn"}}
     failures = check_frame(good_frame().assign(extra=1), load_contract(contract_file(tmp_path, spec)), "train")
     assert [(f.column, f.rule, f.severity) for f in failures] == [("extra", "unexpected_columns", "warn")]
+
+
+def test_the_dataset_rules_name_the_target_its_labels_and_the_key(tmp_path):
+    spec = {"dataset": {"target": "color", "labels": ["red", "blue"], "key": "count"},
+            "columns": {**CONTRACT["columns"], "color": {"type": "category"}}}
+    contract = load_contract(contract_file(tmp_path, spec))
+    assert (contract.target, contract.labels, contract.key) == ("color", ["red", "blue"], "count")
+    assert check_frame(good_frame(), contract, "train") == []
+    bad = good_frame().assign(count=[1, 2, 2, 4], color=["red", "green", "blue", "red"])
+    failures = check_frame(bad, contract, "train")
+    assert {(f.column, f.rule, tuple(f.rows)) for f in failures} == {("count", "key", (1, 2)),
+                                                                     ("color", "labels", (1,))}
+
+
+def test_a_category_may_hold_numbers_and_an_unseen_one_can_only_warn(tmp_path):
+    spec = {"columns": {**CONTRACT["columns"], "count": {"type": "category", "allowed": [1, 2, 3, 4],
+                                                          "warn": ["allowed"]}}}
+    contract = load_contract(contract_file(tmp_path, spec))
+    assert check_frame(good_frame(), contract, "train") == []
+    failures = check_frame(good_frame().assign(count=[1, 2, 3, 9]), contract, "train")
+    assert [(f.rule, f.examples, f.severity) for f in failures] == [("allowed", [9], "warn")]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "message"),
+    [
+        ({"target": "colour"}, "key 'dataset.target': expected a column named under 'columns', found 'colour'"),
+        ({"key": "id"}, "key 'dataset.key': expected a column named under 'columns', found 'id'"),
+        ({"labels": ["a"]}, "key 'dataset.labels': expected a non-empty list of labels, with dataset.target set"),
+        ({"target": "label", "labels": "a"}, "key 'dataset.labels': expected a non-empty list"),
+    ],
+)
+def test_a_mistake_in_the_dataset_rules_is_named(tmp_path, dataset, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_contract(contract_file(tmp_path, {**CONTRACT, "dataset": dataset}))

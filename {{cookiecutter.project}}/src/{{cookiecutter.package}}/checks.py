@@ -1,14 +1,22 @@
-"""Check a data frame against the data contract, collecting every broken rule.
+"""Check a data frame against the data contract with pandera, collecting every broken rule.
 
 Never only the first: each failure carries the number and share of failing rows and a few example
-values and row numbers, so one run tells the whole story. Checks are vectorised over columns.
+values and row numbers, so one run tells the whole story. The contract is turned into two pandera
+schemas: one for the shape of the table and the type of each value, run on the data as read, and
+one for the values themselves, run on a typed copy in which values of the wrong type are missing
+(the type rule reports them already; a range means nothing on "N/A").
 """
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+import warnings
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
+
+with warnings.catch_warnings():  # pandera warns about its own import path on some versions
+    warnings.simplefilter("ignore")
+    import pandera.pandas as pa
 
 from .contract import ColumnRule, Contract, CrossRule
 
@@ -34,114 +42,205 @@ class Failure:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """What the report says about a pandera check; pandera knows it by `key`."""
+
+    key: str
+    column: str
+    rule: str
+    expected: str
+    severity: str
+
+
+class _Schemas:
+    """The contract as pandera schemas, and the report line behind each of their checks."""
+
+    def __init__(self, contract: Contract, columns: pd.Index, optional: tuple[str, ...]):
+        self.contract, self.optional, self.rules = contract, optional, {}
+        present = [rule for rule in contract.columns.values() if rule.name in columns]
+        self.shape = pa.DataFrameSchema(
+            {rule.name: self._shape_column(rule) for rule in contract.columns.values()},
+            checks=self._dataset_checks(), strict=True)
+        self.values = pa.DataFrameSchema(
+            {rule.name: pa.Column(checks=self._value_checks(rule), nullable=True) for rule in present},
+            checks=[self._cross_check(rule) for rule in contract.rules
+                    if all(name in columns for name in rule.columns)])
+
+    def _rule(self, key: str, column: str, rule: str, expected: str, warn: tuple[str, ...] = (),
+              severity: str = "error") -> str:
+        self.rules[key] = _Rule(key, column, rule, expected, "warn" if rule in warn else severity)
+        return key
+
+    def _check(self, test, key: str, column: str, rule: str, expected: str, warn: tuple[str, ...] = (),
+               severity: str = "error", **options) -> pa.Check:
+        return pa.Check(test, name=self._rule(key, column, rule, expected, warn, severity), **options)
+
+    def _shape_column(self, rule: ColumnRule) -> pa.Column:
+        key, optional = f"columns.{rule.name}", rule.name in self.optional
+        self._rule(f"{key}.required", rule.name, "required", "the column to be present", rule.warn)
+        max_missing = 1.0 if optional else rule.max_missing
+        checks = [self._check(_type_test(rule.type), f"{key}.type", rule.name, "type", f"{rule.type} values",
+                              rule.warn)]
+        if max_missing < 1:
+            checks.append(self._check(_missing_test(max_missing), f"{key}.max_missing", rule.name, "max_missing",
+                                      f"at most {max_missing:.0%} missing", rule.warn, ignore_na=False))
+        return pa.Column(checks=checks, nullable=True, required=rule.required and not optional)
+
+    def _value_checks(self, rule: ColumnRule) -> list[pa.Check]:
+        key, name, warn = f"columns.{rule.name}", rule.name, rule.warn
+        checks = []
+        if rule.min is not None:
+            checks.append(self._check(lambda s, low=rule.min: s >= low, f"{key}.min", name, "min", f">= {rule.min}", warn))
+        if rule.max is not None:
+            checks.append(self._check(lambda s, high=rule.max: s <= high, f"{key}.max", name, "max", f"<= {rule.max}", warn))
+        if rule.allowed is not None:
+            checks.append(self._check(lambda s, allowed=rule.allowed: s.isin(allowed), f"{key}.allowed", name,
+                                      "allowed", f"one of {rule.allowed}", warn))
+        if rule.pattern is not None:
+            checks.append(self._check(lambda s, pattern=rule.pattern: s.astype(str).str.fullmatch(pattern),
+                                      f"{key}.pattern", name, "pattern", f"text matching {rule.pattern}", warn))
+        if rule.unique:
+            checks.append(self._check(lambda s: ~s.duplicated(keep=False), f"{key}.unique", name, "unique",
+                                      "no value twice", warn))
+        dataset = self.contract
+        if name == dataset.target and dataset.labels is not None:
+            checks.append(self._check(lambda s: s.isin(dataset.labels), "dataset.labels", name, "labels",
+                                      f"a label from {dataset.labels}", dataset.warn))
+        if name == dataset.key:
+            checks.append(self._check(lambda s: ~s.duplicated(keep=False), "dataset.key", name, "key",
+                                      "a key: no value twice", dataset.warn))
+        return checks
+
+    def _dataset_checks(self) -> list[pa.Check]:
+        contract, warn = self.contract, self.contract.warn
+        self._rule("dataset.unexpected_columns", "", "unexpected_columns", "a column named in the contract", warn)
+        checks = [self._check(lambda frame: len(frame) >= contract.min_rows, "dataset.min_rows", "*", "min_rows",
+                              f">= {contract.min_rows} rows", warn)]
+        if contract.max_duplicate_share is not None:
+            checks.append(self._check(_duplicates_test(contract.max_duplicate_share), "dataset.max_duplicate_share",
+                                      "*", "max_duplicate_share",
+                                      f"at most {contract.max_duplicate_share:.0%} duplicate rows", warn))
+        return checks
+
+    def _cross_check(self, rule: CrossRule) -> pa.Check:
+        return self._check(_cross_test(rule), f"rules.{rule.name}", ", ".join(rule.columns), rule.name,
+                           rule.message or rule.expr, severity=rule.severity)
+
+
 def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tuple[str, ...] = ()) -> list[Failure]:
     """Every way `frame` breaks `contract`; columns in `optional` may be absent or have missing values."""
-    failures = [*_check_dataset(frame, contract, file)]
-    for rule in contract.columns.values():
-        if rule.name in optional:
-            rule = replace(rule, max_missing=1.0)
-        if rule.name in frame.columns:
-            failures += _check_column(frame[rule.name], rule, file)
-        elif rule.required and rule.name not in optional:
-            failures += _mark_warnings([Failure(file, rule.name, "required", "the column to be present",
-                                                "no such column")], rule.warn)
-    for rule in contract.rules:
-        if all(name in frame.columns for name in rule.columns):
-            failures += _check_cross_rule(frame, rule, contract.columns, file)
+    frame = frame.set_axis([str(name) for name in frame.columns], axis=1)
+    schemas = _Schemas(contract, frame.columns, optional)
+    cases = pd.concat([_failure_cases(schemas.shape, frame), _failure_cases(schemas.values, _typed(frame, contract))])
+    failures = []
+    for key, group in cases.groupby("check", sort=False):
+        failures += _failures(schemas.rules, str(key), group, frame, file)
     return failures
 
 
-def _check_dataset(frame: pd.DataFrame, contract: Contract, file: str) -> list[Failure]:
-    failures = []
-    if len(frame) < contract.min_rows:
-        failures.append(Failure(file, "*", "min_rows", f">= {contract.min_rows} rows", f"{len(frame)} rows"))
-    if contract.max_duplicate_share is not None:
-        duplicated = frame.duplicated()
-        if duplicated.mean() > contract.max_duplicate_share:
-            failures.append(_failure(file, "*", "max_duplicate_share",
-                                     f"at most {contract.max_duplicate_share:.0%} duplicate rows",
-                                     pd.Series("duplicate row", index=frame.index[duplicated]), len(frame)))
-    for name in frame.columns:
-        if name not in contract.columns:
-            failures.append(Failure(file, str(name), "unexpected_columns", "a column named in the contract",
-                                    "a column the contract does not name"))
-    return _mark_warnings(failures, contract.warn)
-
-
-def _check_column(series: pd.Series, rule: ColumnRule, file: str) -> list[Failure]:
-    total = len(series)
-    missing = series.isna()
-    failures = []
-    if missing.mean() > rule.max_missing:
-        failures.append(_failure(file, rule.name, "max_missing", f"at most {rule.max_missing:.0%} missing",
-                                 series[missing], total))
-    present = series[~missing]
-    wrong_type = ~_type_mask(present, rule.type)
-    if wrong_type.any():
-        # Range and category checks mean nothing on values of the wrong type.
-        failures.append(_failure(file, rule.name, "type", f"{rule.type} values", present[wrong_type], total))
-        return _mark_warnings(failures, rule.warn)
-    if rule.type in ("integer", "float") and not pd.api.types.is_numeric_dtype(present):
-        present = pd.to_numeric(present)  # numbers held as text or objects: compare them as numbers
-    broken = {}  # (rule, expected) -> which present values break it
-    if rule.min is not None:
-        broken["min", f">= {rule.min}"] = present < rule.min
-    if rule.max is not None:
-        broken["max", f"<= {rule.max}"] = present > rule.max
-    if rule.allowed is not None:
-        broken["allowed", f"one of {rule.allowed}"] = ~present.isin(rule.allowed)
-    if rule.pattern is not None:
-        broken["pattern", f"text matching {rule.pattern}"] = ~present.astype(str).str.fullmatch(rule.pattern)
-    if rule.unique:
-        broken["unique", "no value twice"] = present.duplicated(keep=False)
-    for (name, expected), mask in broken.items():
-        if mask.any():
-            failures.append(_failure(file, rule.name, name, expected, present[mask], total))
-    return _mark_warnings(failures, rule.warn)
-
-
-def _mark_warnings(failures: list[Failure], warn: tuple[str, ...]) -> list[Failure]:
-    """Failures of the rules named in a `warn:` list are reported, not fatal."""
-    for failure in failures:
-        if failure.rule in warn:
-            failure.severity = "warn"
-    return failures
-
-
-def _check_cross_rule(frame: pd.DataFrame, rule: CrossRule, columns: dict[str, ColumnRule],
-                      file: str) -> list[Failure]:
-    """Rows where the expression is false, each column read as its declared type.
-
-    Rows missing a value the expression reads, or holding one of the wrong type, are left to the
-    column's own rules (max_missing, type), which report them already.
-    """
-    rows = frame[list(rule.columns)].copy()
-    for name in rule.columns:
-        if columns[name].type == "datetime":
-            rows[name] = pd.to_datetime(rows[name].astype("string"), errors="coerce", format="mixed")
-        elif columns[name].type in ("integer", "float"):
-            rows[name] = pd.to_numeric(rows[name], errors="coerce")
-    rows = rows.dropna()
-    expected = rule.message or rule.expr
+def _failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     try:
-        holds = rows.eval(rule.expr, engine="python") if len(rows) else pd.Series(dtype=bool)
-    except Exception as error:  # the data decides whether an expression can be evaluated at all
-        return [Failure(file, ", ".join(rule.columns), rule.name, expected,
-                        f"an expression that cannot be evaluated on this data ({error})", severity=rule.severity)]
-    if not isinstance(holds, pd.Series) or not pd.api.types.is_bool_dtype(holds):
-        return [Failure(file, ", ".join(rule.columns), rule.name, expected,
-                        f"a value that is not true or false per row ({rule.expr})", severity=rule.severity)]
-    broken = rows[~holds]
-    if broken.empty:
-        return []
-    examples = frame.loc[broken.index, list(rule.columns)].astype(str).agg(", ".join, axis=1)
-    failure = _failure(file, ", ".join(rule.columns), rule.name, expected, examples, len(frame))
-    failure.severity = rule.severity
-    return [failure]
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        return errors.failure_cases
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+
+
+def _failures(rules: dict[str, _Rule], key: str, cases: pd.DataFrame, frame: pd.DataFrame, file: str) -> list[Failure]:
+    """The report lines for one pandera check's failure cases."""
+    if key in ("column_in_schema", "column_in_dataframe"):  # an unexpected or a missing column, one line each
+        kind = "dataset.unexpected_columns" if key == "column_in_schema" else None
+        failures = []
+        for name in cases["failure_case"]:
+            rule = rules[kind or f"columns.{name}.required"]
+            found = "a column the contract does not name" if kind else "no such column"
+            failures.append(Failure(file, str(name), rule.rule, rule.expected, found, severity=rule.severity))
+        return failures
+    rule = rules[key]
+    rows = cases["index"].dropna()
+    if rows.empty:  # a check on the whole table failed, or could not run on this data
+        case = cases["failure_case"].iloc[0]
+        found = f"{len(frame)} rows" if rule.rule == "min_rows" else _could_not_check(case)
+        return [Failure(file, rule.column, rule.rule, rule.expected, found, severity=rule.severity)]
+    rows = pd.Index(rows.unique())
+    if rule.column in frame.columns:
+        examples = frame.loc[rows[:EXAMPLES], rule.column]
+    else:  # several columns (a rule across columns) or the whole row (a duplicate)
+        shown = [name for name in rule.column.split(", ") if name in frame.columns] or list(frame.columns)
+        examples = frame.loc[rows[:EXAMPLES], shown].apply(lambda row: ", ".join(map(str, row)), axis=1)
+    count, total = len(rows), len(frame)
+    share = count / max(total, 1)
+    return [Failure(file, rule.column, rule.rule, rule.expected, f"{count} of {total} rows ({share:.1%})", count,
+                    round(share, 4), [_plain(value) for value in examples], [_plain(row) for row in rows[:EXAMPLES]],
+                    rule.severity)]
+
+
+def _could_not_check(case: Any) -> str:
+    return f"a rule that cannot be checked on this data ({case})"
+
+
+def _typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The contract's columns as their declared types; values of another type become missing."""
+    typed = {}
+    for rule in contract.columns.values():
+        if rule.name not in frame.columns:
+            continue
+        values = frame[rule.name]
+        if rule.type == "datetime" and not pd.api.types.is_datetime64_any_dtype(values):
+            values = pd.to_datetime(values.astype("string"), errors="coerce", format="mixed")
+        elif rule.type in ("integer", "float") and not pd.api.types.is_numeric_dtype(values):
+            values = pd.to_numeric(values.where(_type_test(rule.type)(values)), errors="coerce")
+        typed[rule.name] = values
+    return pd.DataFrame(typed, index=frame.index)
+
+
+def _type_test(kind: str):
+    """A pandera check: which values are of the declared kind (missing values are max_missing's)."""
+    def test(values: pd.Series) -> pd.Series:
+        present = values.notna()
+        ok = pd.Series(True, index=values.index)
+        ok[present] = _type_mask(values[present], kind).to_numpy(dtype=bool)
+        return ok
+    return test
+
+
+def _missing_test(max_missing: float):
+    """A pandera check that fails the missing values, only when there are more than allowed."""
+    def test(values: pd.Series) -> pd.Series:
+        missing = values.isna()
+        return ~missing if missing.mean() > max_missing else pd.Series(True, index=values.index)
+    return test
+
+
+def _duplicates_test(max_share: float):
+    """A pandera check that fails the repeated rows, only when there are more than allowed."""
+    def test(frame: pd.DataFrame) -> pd.Series:
+        repeated = frame.duplicated()
+        return ~repeated if repeated.mean() > max_share else pd.Series(True, index=frame.index)
+    return test
+
+
+def _cross_test(rule: CrossRule):
+    """A pandera check: rows where the expression holds, or that miss a value it reads.
+
+    Rows missing a value, or holding one of the wrong type (missing in the typed copy), are left to
+    the column's own rules, which report them already.
+    """
+    def test(frame: pd.DataFrame) -> pd.Series:
+        rows = frame[list(rule.columns)]
+        incomplete = rows.isna().any(axis=1)
+        holds = rows[~incomplete].eval(rule.expr, engine="python") if (~incomplete).any() else pd.Series(dtype=bool)
+        if not isinstance(holds, pd.Series) or not pd.api.types.is_bool_dtype(holds):
+            raise TypeError(f"a value that is not true or false per row ({rule.expr})")
+        return holds.reindex(frame.index, fill_value=True).astype(bool) | incomplete
+    return test
 
 
 def _type_mask(values: pd.Series, kind: str) -> pd.Series:
     """Which non-missing values are of the declared kind."""
+    if kind == "category":
+        return pd.Series(True, index=values.index)  # a label may be text or a number; `allowed` says which
     if kind == "datetime":
         if pd.api.types.is_datetime64_any_dtype(values):
             return pd.Series(True, index=values.index)
@@ -158,7 +257,9 @@ def _type_mask(values: pd.Series, kind: str) -> pd.Series:
             # those few are what is wrong, and what the report should show.
             numbers = pd.to_numeric(values, errors="coerce")
             not_numbers = numbers.isna()
-            return ~not_numbers if not_numbers.any() else pd.Series(False, index=values.index)
+            if not not_numbers.any():
+                return pd.Series(False, index=values.index)
+            return ~not_numbers if kind == "float" else ~not_numbers & (numbers % 1 == 0)
         return pd.Series(kind == "string", index=values.index)
     return values.map(lambda value: _is_kind(value, kind)).astype(bool)
 
@@ -176,11 +277,3 @@ def _plain(value: Any) -> Any:
         return None
     value = value.item() if hasattr(value, "item") else value
     return str(value) if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _failure(file: str, column: str, rule: str, expected: str, failing: pd.Series, total: int) -> Failure:
-    count = len(failing)
-    share = count / max(total, 1)
-    examples = [_plain(value) for value in failing.head(EXAMPLES)]
-    return Failure(file, column, rule, expected, f"{count} of {total} rows ({share:.1%})", count,
-                   round(share, 4), examples, [int(i) for i in failing.index[:EXAMPLES]])

@@ -18,12 +18,12 @@ import yaml
 
 from .errors import UserError
 
-TYPES = ("integer", "float", "string", "boolean", "datetime")
+TYPES = ("integer", "float", "string", "category", "boolean", "datetime")
 # Each column rule, and each dataset rule, may be named in a `warn:` list to report without failing.
 COLUMN_RULES = ("required", "type", "max_missing", "min", "max", "allowed", "pattern", "unique")
 COLUMN_KEYS = {*COLUMN_RULES, "required", "nullable", "description", "warn"}
-DATASET_RULES = ("min_rows", "max_duplicate_share", "unexpected_columns")
-DATASET_KEYS = {"min_rows", "max_duplicate_share", "unexpected_columns", "warn"}
+DATASET_RULES = ("min_rows", "max_duplicate_share", "unexpected_columns", "labels", "key")
+DATASET_KEYS = {*DATASET_RULES, "target", "warn"}
 CROSS_RULE_KEYS = {"name", "expr", "message", "severity"}
 # infer: string columns with at most this many distinct values get an `allowed` list.
 MAX_ALLOWED_VALUES = 20
@@ -65,6 +65,14 @@ class Contract:
     max_duplicate_share: float | None = None
     warn: tuple[str, ...] = ()  # dataset rules that only warn (`unexpected_columns: warn` is one)
     rules: tuple[CrossRule, ...] = ()
+    target: str | None = None  # the column a model learns to predict
+    labels: list | None = None  # classification: the labels the target may hold
+    key: str | None = None  # a column that identifies each row, so no value may repeat
+
+    @property
+    def categorical(self) -> set[str]:
+        """Columns whose values are labels, not quantities, whatever their dtype."""
+        return {name for name, rule in self.columns.items() if rule.type in ("category", "string", "boolean")}
 
 
 def load_contract(path: str | Path) -> Contract:
@@ -94,12 +102,19 @@ def load_contract(path: str | Path) -> Contract:
     rules = raw.get("rules") or []
     if not isinstance(rules, list):
         _fail(path, "rules", "a list of rules with name, expr and message", rules)
+    for name in ("target", "key"):
+        if dataset.get(name) is not None and dataset[name] not in columns:
+            _fail(path, f"dataset.{name}", "a column named under 'columns'", dataset[name])
+    labels = dataset.get("labels")
+    if labels is not None and (not isinstance(labels, list) or not labels or dataset.get("target") is None):
+        _fail(path, "dataset.labels", "a non-empty list of labels, with dataset.target set", labels)
     warn = _warn_list(path, "dataset", dataset, DATASET_RULES)
     if unexpected == "warn":
         warn += ("unexpected_columns",)
     return Contract(
         columns=columns, min_rows=min_rows, max_duplicate_share=duplicates, warn=warn,
         rules=tuple(_cross_rule(path, f"rules[{i}]", spec, columns) for i, spec in enumerate(rules)),
+        target=dataset.get("target"), labels=labels, key=dataset.get("key"),
     )
 
 
@@ -179,8 +194,11 @@ def _cross_rule(path: Path, key: str, spec: Any, columns: dict) -> CrossRule:
     return CrossRule(spec["name"], spec["expr"], names, str(spec.get("message", "")), severity)
 
 
-def infer_contract(frame: pd.DataFrame) -> dict:
+def infer_contract(frame: pd.DataFrame, target: str | None = None) -> dict:
     """A starting contract describing `frame`: types, missing shares, widened ranges, small value sets."""
+    if target is not None and target not in frame.columns:
+        raise UserError(f"--target: expected a column of the data ({', '.join(map(str, frame.columns))}), "
+                        f"found {target!r}")
     columns = {}
     for name in frame.columns:
         series = frame[name]
@@ -199,11 +217,18 @@ def infer_contract(frame: pd.DataFrame) -> dict:
             floor = low - margin if low < 0 else max(0.0, low - margin)
             spec["min"], spec["max"] = _round_bound(floor, kind), _round_bound(high + margin, kind)
         elif kind == "string" and 0 < present.nunique() <= MAX_ALLOWED_VALUES:
+            spec["type"] = "category"
             spec["allowed"] = sorted(map(str, present.unique()))
         spec["description"] = ""
         columns[str(name)] = spec
     # A floor against empty or truncated files, low enough for small batches.
-    return {"dataset": {"min_rows": min(30, len(frame)), "unexpected_columns": "error"}, "columns": columns}
+    dataset: dict[str, Any] = {"min_rows": min(30, len(frame)), "unexpected_columns": "error"}
+    if target is not None:
+        dataset["target"] = str(target)
+        labels = columns[str(target)].pop("allowed", None)
+        if labels is not None:  # a classification target: its classes are the labels
+            dataset["labels"] = labels
+    return {"dataset": dataset, "columns": columns}
 
 
 def _infer_kind(present: pd.Series) -> str:
@@ -223,10 +248,11 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     infer = commands.add_parser("infer", help="print a starting contract for a CSV or Parquet file")
     infer.add_argument("data", help="the data file to describe")
+    infer.add_argument("--target", help="the column to predict (params.yaml's target)")
     args = parser.parse_args(argv)
     from .tables import read_table
 
-    contract = infer_contract(read_table(args.data))
+    contract = infer_contract(read_table(args.data), args.target)
     print(f"# Data contract inferred from {args.data}.\n"
           "# Review every rule, fill in the descriptions, then commit it. Ranges are widened by 10%\n"
           "# and missing shares by half plus two points, to leave room for new data.")

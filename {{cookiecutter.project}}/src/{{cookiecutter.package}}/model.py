@@ -5,6 +5,7 @@ One pipeline means serving applies exactly the preprocessing that training did.
 
 import importlib
 import inspect
+from collections.abc import Collection
 
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -48,9 +49,15 @@ def build_estimator(model: Model, seed: int) -> BaseEstimator:
         raise UserError(f"params.yaml: key 'train.model.params': {error}") from None
 
 
-def build_preprocessing(features: pd.DataFrame, settings: Preprocessing) -> ColumnTransformer:
-    """Impute and scale numeric columns; impute and encode the others."""
-    numeric = [column for column in features.columns if is_numeric(features[column])]
+def build_preprocessing(features: pd.DataFrame, settings: Preprocessing,
+                        categorical: Collection[str] = ()) -> ColumnTransformer:
+    """Impute and scale numeric columns; impute and encode the others and those named `categorical`.
+
+    Numbers that stand for labels (a postcode, a product code) are named in `categorical` by the
+    data contract (`type: category`), so they are encoded, not scaled.
+    """
+    numeric = [column for column in features.columns
+               if is_numeric(features[column]) and column not in categorical]
     categorical = [column for column in features.columns if column not in numeric]
     numeric_steps = [SimpleImputer(strategy=settings.numeric_imputer)]
     if settings.scale_numeric:
@@ -70,9 +77,10 @@ def build_preprocessing(features: pd.DataFrame, settings: Preprocessing) -> Colu
     )
 
 
-def build_pipeline(features: pd.DataFrame, model: Model, preprocessing: Preprocessing, seed: int) -> Pipeline:
+def build_pipeline(features: pd.DataFrame, model: Model, preprocessing: Preprocessing, seed: int,
+                   categorical: Collection[str] = ()) -> Pipeline:
     """The whole model, ready to fit on `features`."""
     return Pipeline([
-        ("preprocess", build_preprocessing(features, preprocessing)),
+        ("preprocess", build_preprocessing(features, preprocessing, categorical)),
         ("estimator", build_estimator(model, seed)),
     ])

@@ -2,6 +2,7 @@
 
 import dataclasses
 import time
+from collections.abc import Collection
 from importlib.metadata import version
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from .contract import load_contract
 from .errors import UserError, run
 from .model import build_pipeline
 from .params import Params, load_params
@@ -19,9 +21,9 @@ from .tracking import connect, flatten, lineage_tags
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
 
 
-def fit(features: pd.DataFrame, labels: pd.Series, params: Params) -> Pipeline:
+def fit(features: pd.DataFrame, labels: pd.Series, params: Params, categorical: Collection[str] = ()) -> Pipeline:
     """Build the pipeline declared in params and fit it."""
-    pipeline = build_pipeline(features, params.train.model, params.train.preprocessing, params.seed)
+    pipeline = build_pipeline(features, params.train.model, params.train.preprocessing, params.seed, categorical)
     try:
         return pipeline.fit(features, labels)
     except (TypeError, ValueError) as error:
@@ -59,7 +61,7 @@ def main() -> None:
     train = read_table(params.paths.train)
     features, labels = train[feature_columns(train, params.target)], train[params.target]
     started = time.perf_counter()
-    pipeline = fit(features, labels, params)
+    pipeline = fit(features, labels, params, load_contract(params.paths.contract).categorical)
     fit_seconds = time.perf_counter() - started
     metrics = {"train_score": float(pipeline.score(features, labels)), "fit_seconds": fit_seconds}
     model_path = Path(params.paths.model)

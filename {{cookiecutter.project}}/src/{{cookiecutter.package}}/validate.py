@@ -19,6 +19,9 @@ def format_table(failures: list[Failure]) -> str:
 def main() -> None:
     params = load_params()
     contract = load_contract(params.paths.contract)
+    if contract.target not in (None, params.target):
+        raise UserError(f"params.yaml: key 'target': expected {contract.target!r}, the target that "
+                        f"{params.paths.contract} names, found {params.target!r}")
     files = {"train": params.paths.train, "test": params.paths.test, "current": params.paths.current}
     failures, rows = [], {}
     for name, path in files.items():
