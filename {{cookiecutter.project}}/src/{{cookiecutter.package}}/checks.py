@@ -73,44 +73,46 @@ class _Schemas:
         return key
 
     def _check(self, test, key: str, column: str, rule: str, expected: str, warn: tuple[str, ...] = (),
-               severity: str = "error", **options) -> pa.Check:
-        return pa.Check(test, name=self._rule(key, column, rule, expected, warn, severity), **options)
+               severity: str = "error") -> pa.Check:
+        # Missing values are each test's to judge (most let them pass: max_missing is about them);
+        # pandera's own way of skipping them copies every column first.
+        return pa.Check(test, name=self._rule(key, column, rule, expected, warn, severity), ignore_na=False)
 
     def _shape_column(self, rule: ColumnRule) -> pa.Column:
         key, optional = f"columns.{rule.name}", rule.name in self.optional
         self._rule(f"{key}.required", rule.name, "required", "the column to be present", rule.warn)
         max_missing = 1.0 if optional else rule.max_missing
-        checks = [self._check(_type_test(rule.type), f"{key}.type", rule.name, "type", f"{rule.type} values",
+        checks = [self._check(_or_missing(_type_test(rule.type)), f"{key}.type", rule.name, "type", f"{rule.type} values",
                               rule.warn)]
         if max_missing < 1:
             checks.append(self._check(_missing_test(max_missing), f"{key}.max_missing", rule.name, "max_missing",
-                                      f"at most {max_missing:.0%} missing", rule.warn, ignore_na=False))
+                                      f"at most {max_missing:.0%} missing", rule.warn))
         return pa.Column(checks=checks, nullable=True, required=rule.required and not optional)
 
     def _value_checks(self, rule: ColumnRule) -> list[pa.Check]:
-        key, name, warn = f"columns.{rule.name}", rule.name, rule.warn
-        checks = []
+        """Range, allowed values, pattern, uniqueness; missing values pass (max_missing judges them)."""
+        dataset, key = self.contract, f"columns.{rule.name}"
+        tests = []  # (test, contract key, rule, expected, rules that only warn)
         if rule.min is not None:
-            checks.append(self._check(lambda s, low=rule.min: s >= low, f"{key}.min", name, "min", f">= {rule.min}", warn))
+            tests.append((lambda s: s >= rule.min, f"{key}.min", "min", f">= {rule.min}", rule.warn))
         if rule.max is not None:
-            checks.append(self._check(lambda s, high=rule.max: s <= high, f"{key}.max", name, "max", f"<= {rule.max}", warn))
+            tests.append((lambda s: s <= rule.max, f"{key}.max", "max", f"<= {rule.max}", rule.warn))
         if rule.allowed is not None:
-            checks.append(self._check(lambda s, allowed=rule.allowed: s.isin(allowed), f"{key}.allowed", name,
-                                      "allowed", f"one of {rule.allowed}", warn))
+            tests.append((lambda s: s.isin(rule.allowed), f"{key}.allowed", "allowed", f"one of {rule.allowed}",
+                          rule.warn))
         if rule.pattern is not None:
-            checks.append(self._check(lambda s, pattern=rule.pattern: s.astype(str).str.fullmatch(pattern),
-                                      f"{key}.pattern", name, "pattern", f"text matching {rule.pattern}", warn))
+            tests.append((lambda s: s.astype(str).str.fullmatch(rule.pattern), f"{key}.pattern", "pattern",
+                          f"text matching {rule.pattern}", rule.warn))
         if rule.unique:
-            checks.append(self._check(lambda s: ~s.duplicated(keep=False), f"{key}.unique", name, "unique",
-                                      "no value twice", warn))
-        dataset = self.contract
-        if name == dataset.target and dataset.labels is not None:
-            checks.append(self._check(lambda s: s.isin(dataset.labels), "dataset.labels", name, "labels",
-                                      f"a label from {dataset.labels}", dataset.warn))
-        if name == dataset.key:
-            checks.append(self._check(lambda s: ~s.duplicated(keep=False), "dataset.key", name, "key",
-                                      "a key: no value twice", dataset.warn))
-        return checks
+            tests.append((lambda s: ~s.duplicated(keep=False), f"{key}.unique", "unique", "no value twice", rule.warn))
+        if rule.name == dataset.target and dataset.labels is not None:
+            tests.append((lambda s: s.isin(dataset.labels), "dataset.labels", "labels",
+                          f"a label from {dataset.labels}", dataset.warn))
+        if rule.name == dataset.key:
+            tests.append((lambda s: ~s.duplicated(keep=False), "dataset.key", "key", "a key: no value twice",
+                          dataset.warn))
+        return [self._check(_or_missing(test), key, rule.name, name, expected, warn)
+                for test, key, name, expected, warn in tests]
 
     def _dataset_checks(self) -> list[pa.Check]:
         contract, warn = self.contract, self.contract.warn
@@ -196,13 +198,13 @@ def _typed(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 
 def _type_test(kind: str):
-    """A pandera check: which values are of the declared kind (missing values are max_missing's)."""
-    def test(values: pd.Series) -> pd.Series:
-        present = values.notna()
-        ok = pd.Series(True, index=values.index)
-        ok[present] = _type_mask(values[present], kind).to_numpy(dtype=bool)
-        return ok
-    return test
+    """A test of which values are of the declared kind (what it says of missing values is moot)."""
+    return lambda values: _type_mask(values, kind)
+
+
+def _or_missing(test):
+    """The test, passing every missing value: the max_missing rule is the one that judges them."""
+    return lambda values: test(values) | values.isna()
 
 
 def _missing_test(max_missing: float):
@@ -238,7 +240,7 @@ def _cross_test(rule: CrossRule):
 
 
 def _type_mask(values: pd.Series, kind: str) -> pd.Series:
-    """Which non-missing values are of the declared kind."""
+    """Which values are of the declared kind (missing ones may be either)."""
     if kind == "category":
         return pd.Series(True, index=values.index)  # a label may be text or a number; `allowed` says which
     if kind == "datetime":
@@ -256,7 +258,7 @@ def _type_mask(values: pd.Series, kind: str) -> pd.Series:
             # Numbers read as text because of a few values that are not numbers ("unknown", "12,5"):
             # those few are what is wrong, and what the report should show.
             numbers = pd.to_numeric(values, errors="coerce")
-            not_numbers = numbers.isna()
+            not_numbers = numbers.isna() & values.notna()
             if not not_numbers.any():
                 return pd.Series(False, index=values.index)
             return ~not_numbers if kind == "float" else ~not_numbers & (numbers % 1 == 0)
