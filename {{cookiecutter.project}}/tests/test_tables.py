@@ -10,6 +10,7 @@ from {{ cookiecutter.package }}.tables import read_table, write_table
         ("empty.csv", b"", "the file is empty"),
         ("header.csv", b"a,b\n", "expected data rows, found only a header"),
         ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "malformed CSV"),
+        ("quotes.csv", b"a,b\n1,2\n\"an unbalanced quote,3\n", "malformed CSV"),
         ("latin1.csv", "a,b\ncaf\u00e9,1\n".encode("latin-1"), "expected UTF-8 text, found byte 0xe9"),
         ("fake.parquet", b"a,b\n1,2\n", "unreadable parquet file"),
         ("data.xlsx", b"PK", "expected a .csv or .parquet file, found a '.xlsx' file"),
