@@ -2,7 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package }}.evaluate import classification_metrics, evaluate, regression_metrics
+from {{ cookiecutter.package }}.latency import measure_latency
+from {{ cookiecutter.package }}.metrics import classification_metrics, regression_metrics, score, slice_metrics
+from {{ cookiecutter.package }}.params import METRICS
+from {{ cookiecutter.package }}.plots import curves, write_plots
 
 
 def test_classification_metrics_on_known_predictions():
@@ -22,10 +25,75 @@ def test_regression_metrics_on_known_predictions():
     assert scores["r2"] == pytest.approx(1 - 4 / 2, abs=1e-6)
 
 
-def test_evaluate_returns_metrics_and_a_prediction_table(frame):
+def fitted_classifier(frame):
+    from sklearn.linear_model import LogisticRegression
+
+    from {{ cookiecutter.package }}.model import build_pipeline
+    from {{ cookiecutter.package }}.params import Model, Preprocessing
+
+    features = frame.drop(columns="label")
+    preprocessing = Preprocessing(numeric_imputer="median", scale_numeric=True, categorical_encoder="onehot")
+    model = Model("sklearn.linear_model.LogisticRegression", {})
+    return build_pipeline(features, model, preprocessing, 0).fit(features, frame["label"]), features
+
+
+def test_score_gives_every_metric_of_the_task(frame):
+    pipeline, features = fitted_classifier(frame)
+    assert set(score(pipeline, features, frame["label"], "classification")) == set(METRICS["classification"])
+
+
+def test_slice_metrics_per_group_and_the_largest_gap_among_big_enough_groups():
     from sklearn.dummy import DummyClassifier
 
-    model = DummyClassifier(strategy="most_frequent").fit(frame.drop(columns="label"), frame["label"])
-    scores, predictions = evaluate(model, frame, "label", "classification")
-    assert scores["accuracy"] == pytest.approx(frame["label"].value_counts(normalize=True).max(), abs=1e-6)
-    assert list(predictions.columns) == ["actual", "predicted"] and len(predictions) == len(frame)
+    features = pd.DataFrame({"group": ["a"] * 4 + ["b"] * 4 + ["c"] * 2})
+    y_true = pd.Series(["x", "x", "x", "x", "x", "y", "y", "y", "y", "y"])
+    model = DummyClassifier(strategy="constant", constant="x").fit(features, y_true)
+    slices = slice_metrics(model, features, y_true, features["group"], "classification", "accuracy", min_rows=3)
+    assert slices["groups"] == {"a": {"rows": 4, "accuracy": 1.0}, "b": {"rows": 4, "accuracy": 0.25},
+                                "c": {"rows": 2, "accuracy": 0.0}}
+    assert slices["gap"] == 0.75  # group c is too small to count
+
+
+def test_a_numeric_slice_column_is_cut_into_quartiles(frame):
+    pipeline, features = fitted_classifier(frame)
+    slices = slice_metrics(pipeline, features, frame["label"], features["size"], "classification", "accuracy", 1)
+    assert len(slices["groups"]) == 4 and sum(g["rows"] for g in slices["groups"].values()) == len(frame)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_curves_enclose_the_roc_auc(classes):
+    from sklearn import metrics as sk
+
+    rng = np.random.default_rng(1)
+    labels = np.array(["a", "b", "c"][:classes])
+    y_true = pd.Series(rng.choice(labels, 300))
+    proba = rng.dirichlet(np.ones(classes), 300) + np.eye(classes)[np.searchsorted(labels, y_true)] * 0.5
+    proba /= proba.sum(axis=1, keepdims=True)
+    tables = curves(y_true, proba, labels)
+    roc = tables["roc.csv"]
+    area = np.trapezoid(roc["tpr"], roc["fpr"])
+    expected = (sk.roc_auc_score(y_true == "b", proba[:, 1]) if classes == 2
+                else sk.roc_auc_score(y_true, proba, average="micro", multi_class="ovr", labels=labels))
+    assert area == pytest.approx(expected, abs=1e-3)
+    assert list(tables["precision_recall.csv"].columns) == ["recall", "precision"]
+
+
+def test_the_plot_tables_are_written_for_each_task(tmp_path, frame):
+    from sklearn.linear_model import Ridge
+
+    pipeline, features = fitted_classifier(frame)
+    assert write_plots(str(tmp_path / "c"), pipeline, features, frame["label"], "classification", 2, 0) == [
+        "importance.csv", "precision_recall.csv", "predictions.csv", "roc.csv"]
+    numbers = features[["size"]]
+    ridge = Ridge().fit(numbers, frame["weight"].fillna(30))
+    assert write_plots(str(tmp_path / "r"), ridge, numbers, frame["weight"].fillna(30), "regression", 2, 0) == [
+        "importance.csv", "predictions.csv", "residuals.csv"]
+    importance = pd.read_csv(tmp_path / "c/importance.csv")
+    assert set(importance["feature"]) == set(features.columns)
+
+
+def test_latency_percentiles_and_throughput(frame):
+    pipeline, features = fitted_classifier(frame)
+    latency = measure_latency(pipeline, features, rows=20)
+    assert 0 < latency["p50_ms"] <= latency["p95_ms"] and latency["rows_per_second"] > 0
+    assert latency["batch_rows"] >= 10_000

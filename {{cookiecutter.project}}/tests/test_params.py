@@ -33,6 +33,11 @@ def test_the_project_params_load():
         (lambda d: d["drift"].pop("bins"), "key 'drift.bins': expected a value, found nothing"),
         (lambda d: d.update(seed=True), "key 'seed': expected an integer, found True"),
         (lambda d: d["drift"].update(psi_warn=0.5, psi_drift=0.2), "key 'drift.psi_warn': expected at most drift.psi_drift"),
+        (lambda d: d["gates"]["minimum"].update(acuracy=0.9), "key 'gates.minimum.acuracy': expected a"),
+        (lambda d: d["gates"]["maximum"].update({d["gates"]["champion"]["metric"]: "low"}), "expected a number, found 'low'"),
+        (lambda d: d["gates"]["champion"].update(tolerance=-1), "key 'gates.champion.tolerance': expected a number of at least 0"),
+        (lambda d: d["train"]["search"].update(kind="bayes"), "key 'train.search.kind': expected one of none, grid, random"),
+        (lambda d: d["train"]["search"].update(grid={"C": 1}), "expected a list, found 1"),
     ],
 )
 def test_a_bad_value_names_the_file_and_the_key(tmp_path, change, message):
@@ -41,6 +46,15 @@ def test_a_bad_value_names_the_file_and_the_key(tmp_path, change, message):
         load_params(path)
     assert str(error.value).startswith(f"{path}: ")
     assert message in str(error.value)
+
+
+def test_optional_settings_may_be_null(tmp_path):
+    def change(data):
+        data["evaluate"]["slice_column"] = None
+        data["gates"].update(max_latency_p95_ms=None, max_slice_gap=None)
+
+    params = load_params(write_params(tmp_path, change))
+    assert params.evaluate.slice_column is None and params.gates.max_slice_gap is None
 
 
 def test_a_missing_or_broken_file_is_named(tmp_path):

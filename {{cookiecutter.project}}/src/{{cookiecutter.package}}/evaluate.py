@@ -1,85 +1,92 @@
-"""evaluate: score the model on the test split; write DVC metrics, predictions for plots, and log to MLflow."""
+"""evaluate: score the model on the test split, per slice and for speed; judge the gates; log it all.
+
+Writes DVC metrics (quality, slices, latency), the tables behind the plots, and the gate report. It
+never fails on a gate: `python -m <package>.gates` does, so the metrics are recorded either way.
+"""
 
 import json
 from pathlib import Path
 
 import joblib
-import numpy as np
 import pandas as pd
-from sklearn import metrics as sk
 
 from .errors import UserError, run
-from .params import load_params
-from .tables import feature_columns, read_table, write_json, write_table
+from .gates import format_table, judge, report
+from .latency import measure_latency
+from .metrics import score, slice_metrics
+from .params import Params, load_params
+from .plots import write_plots
+from .registry import load_champion
+from .tables import feature_columns, read_table, write_json
 from .tracking import connect
 
 
-def classification_metrics(y_true: pd.Series, y_pred: np.ndarray, proba: np.ndarray | None,
-                           classes: np.ndarray) -> dict[str, float]:
-    """Accuracy, balanced accuracy, macro precision/recall/F1, and ROC AUC and log loss from probabilities."""
-    scores = {
-        "accuracy": sk.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": sk.balanced_accuracy_score(y_true, y_pred),
-        "precision_macro": sk.precision_score(y_true, y_pred, average="macro", zero_division=0),
-        "recall_macro": sk.recall_score(y_true, y_pred, average="macro", zero_division=0),
-        "f1_macro": sk.f1_score(y_true, y_pred, average="macro", zero_division=0),
-    }
-    if proba is not None:
-        scores["log_loss"] = sk.log_loss(y_true, proba, labels=classes)
-        # ROC AUC needs every class in the test split; a tiny split may lack one.
-        if set(classes) <= set(y_true):
-            if len(classes) == 2:
-                scores["roc_auc"] = sk.roc_auc_score(y_true == classes[1], proba[:, 1])
-            else:
-                scores["roc_auc"] = sk.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes)
-    return {name: round(float(value), 6) for name, value in scores.items()}
-
-
-def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float]:
-    """RMSE, MAE and R²."""
-    scores = {
-        "rmse": sk.root_mean_squared_error(y_true, y_pred),
-        "mae": sk.mean_absolute_error(y_true, y_pred),
-        "r2": sk.r2_score(y_true, y_pred),
-    }
-    return {name: round(float(value), 6) for name, value in scores.items()}
-
-
-def evaluate(pipeline, test: pd.DataFrame, target: str, task: str) -> tuple[dict, pd.DataFrame]:
-    """Metrics on the test split, and a table of actual versus predicted values for the plots."""
-    features, y_true = test[feature_columns(test, target)], test[target]
-    y_pred = pipeline.predict(features)
-    if task == "classification":
-        proba = pipeline.predict_proba(features) if hasattr(pipeline, "predict_proba") else None
-        scores = classification_metrics(y_true, y_pred, proba, pipeline.classes_)
-    else:
-        scores = regression_metrics(y_true, y_pred)
-    return scores, pd.DataFrame({"actual": y_true.to_numpy(), "predicted": y_pred})
-
-
-def log_to_training_run(run_info_path: str, scores: dict, configured_uri: str, experiment: str) -> None:
-    """Add the test metrics to the MLflow run that trained the model."""
-    run_info = json.loads(Path(run_info_path).read_text(encoding="utf-8"))
-    mlflow = connect(configured_uri, experiment)
+def rescore_champion(mlflow, params: Params, features: pd.DataFrame, y_true: pd.Series) -> dict | None:
+    """The champion's version and its score on this test split, or None when there is no champion yet."""
+    champion = load_champion(mlflow, params.mlflow.model_name)
+    if champion is None:
+        return None
+    metric = params.gates.champion.metric
+    entry = {"version": champion.version, "run_id": champion.run_id, "metric": metric}
     try:
-        with mlflow.start_run(run_id=run_info["run_id"]):
-            mlflow.log_metrics({f"test_{name}": value for name, value in scores.items()})
+        entry["score"] = score(champion.model, features, y_true, params.task).get(metric)
+    except (KeyError, ValueError, TypeError) as error:  # trained on other columns or labels
+        entry |= {"score": None, "error": str(error).splitlines()[0]}
+    return entry
+
+
+def log_to_training_run(mlflow, run_id: str, run_info_path: str, values: dict, plots_dir: str) -> None:
+    """Add the test metrics and plots to the MLflow run that trained the model."""
+    try:
+        with mlflow.start_run(run_id=run_id):
+            mlflow.log_metrics(values)
+            mlflow.log_artifacts(plots_dir, artifact_path="plots")
     except mlflow.exceptions.MlflowException as error:
-        raise UserError(f"{run_info_path}: MLflow run {run_info['run_id']} not found at "
-                        f"{mlflow.get_tracking_uri()} ({error.message}); re-run train with this tracking URI") from None
+        raise UserError(f"{run_info_path}: MLflow run {run_id} not found at {mlflow.get_tracking_uri()} "
+                        f"({error.message}); re-run train with this tracking URI") from None
 
 
 def main() -> None:
     params = load_params()
     test = read_table(params.paths.test)
+    features, y_true = test[feature_columns(test, params.target)], test[params.target]
     # The model file is the train stage's own output, never a file from elsewhere.
     pipeline = joblib.load(params.paths.model)
-    scores, predictions = evaluate(pipeline, test, params.target, params.task)
+    model = json.loads(Path(params.paths.run_info).read_text(encoding="utf-8"))  # train's MLflow record
+
+    scores = score(pipeline, features, y_true, params.task)
+    settings = params.evaluate
+    slices = {}
+    if settings.slice_column is not None:
+        if settings.slice_column not in features.columns:
+            raise UserError(f"params.yaml: key 'evaluate.slice_column': expected a feature of the test split, "
+                            f"found {settings.slice_column!r}")
+        slices = slice_metrics(pipeline, features, y_true, features[settings.slice_column], params.task,
+                               settings.slice_metric, settings.slice_min_rows)
+    latency = measure_latency(pipeline, features, settings.latency_rows)
+    plots = write_plots(params.paths.plots, pipeline, features, y_true, params.task, settings.importance_repeats,
+                        params.seed)
+
+    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
+    champion = rescore_champion(mlflow, params, features, y_true)
+    verdicts = judge(params.gates, scores, latency, slices, champion)
+    gate_report = report(verdicts, model, champion)
     write_json(scores, params.paths.metrics)
-    write_table(predictions, params.paths.predictions)
-    log_to_training_run(params.paths.run_info, scores, params.mlflow.tracking_uri, params.mlflow.experiment)
+    write_json(slices, params.paths.slices)
+    write_json(latency, params.paths.latency)
+    write_json(gate_report, params.paths.gates)
+    logged = {f"test_{name}": value for name, value in scores.items()}
+    logged |= {f"latency_{name}": value for name, value in latency.items()} | {"gates_passed": gate_report["passed"]}
+    if slices:
+        logged["slice_gap"] = slices["gap"]
+    log_to_training_run(mlflow, model["run_id"], params.paths.run_info, logged, params.paths.plots)
+
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
-    print(f"evaluate: {len(test)} test rows: {summary}; wrote {params.paths.metrics}")
+    print(f"evaluate: {len(test)} test rows: {summary}; one-row latency p95 {latency['p95_ms']:.1f} ms; "
+          f"wrote {params.paths.metrics} and {len(plots)} plot tables")
+    print(format_table(gate_report["gates"]))
+    failed = sum(not gate.passed for gate in verdicts)
+    print(f"gates: {'all passed' if not failed else f'{failed} failed'} (`make gates` fails on a failed gate)")
 
 
 if __name__ == "__main__":

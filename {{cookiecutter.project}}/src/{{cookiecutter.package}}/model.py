@@ -11,11 +11,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from .errors import UserError
-from .params import Model, Preprocessing
+from .params import Model, Preprocessing, Search
 from .tables import is_numeric
 
 
@@ -84,3 +86,27 @@ def build_pipeline(features: pd.DataFrame, model: Model, preprocessing: Preproce
         ("preprocess", build_preprocessing(features, preprocessing, categorical)),
         ("estimator", build_estimator(model, seed)),
     ])
+
+
+def build_search(pipeline: Pipeline, search: Search, task: str, seed: int) -> GridSearchCV | RandomizedSearchCV:
+    """A cross-validated search over the estimator's arguments in `train.search.grid`, refit on all rows."""
+    estimator = pipeline.named_steps["estimator"]
+    accepted = estimator.get_params()
+    for name, values in search.grid.items():
+        if name not in accepted:
+            raise UserError(f"params.yaml: key 'train.search.grid.{name}': expected an argument of "
+                            f"{type(estimator).__name__}, found an unknown argument")
+        if not values:
+            raise UserError(f"params.yaml: key 'train.search.grid.{name}': expected a non-empty list of values, found []")
+    if search.scoring is not None:
+        try:
+            get_scorer(search.scoring)
+        except ValueError:
+            raise UserError(f"params.yaml: key 'train.search.scoring': expected a scikit-learn scorer name "
+                            f"such as accuracy or neg_root_mean_squared_error, found {search.scoring!r}") from None
+    grid = {f"estimator__{name}": values for name, values in search.grid.items()}
+    folds = (StratifiedKFold if task == "classification" else KFold)(search.cv, shuffle=True, random_state=seed)
+    if search.kind == "grid":
+        return GridSearchCV(pipeline, grid, cv=folds, scoring=search.scoring)
+    return RandomizedSearchCV(pipeline, grid, n_iter=search.n_iter, cv=folds, scoring=search.scoring,
+                              random_state=seed)

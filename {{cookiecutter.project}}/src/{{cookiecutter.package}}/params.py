@@ -8,6 +8,7 @@ some values make sense), give it a value in `params.yaml`, and list the key unde
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import UnionType
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import yaml
@@ -15,6 +16,13 @@ import yaml
 from .errors import UserError
 
 PARAMS_FILE = Path("params.yaml")
+# The test metrics evaluate writes, which gates and slices may name; for some, lower is better.
+METRICS = {
+    "classification": ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+                       "roc_auc", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
+LOWER_IS_BETTER = {"log_loss", "rmse", "mae"}
 
 
 def check(predicate, expected: str) -> dict:
@@ -43,7 +51,10 @@ class Paths:
     model: str
     run_info: str
     metrics: str
-    predictions: str
+    slices: str
+    latency: str
+    gates: str
+    plots: str
     drift_metrics: str
     drift_table: str
 
@@ -68,15 +79,52 @@ class Preprocessing:
 
 
 @dataclass(frozen=True)
+class Search:
+    """Optional hyperparameter search over the estimator's arguments, with cross-validation."""
+
+    kind: Literal["none", "grid", "random"]
+    grid: dict[str, list[Any]]  # argument -> values to try
+    cv: int = field(metadata=check(lambda v: v >= 2, "an integer of at least 2"))
+    n_iter: int = field(metadata=check(_positive, "a positive integer"))  # random search: candidates tried
+    scoring: str | None  # a scikit-learn scorer name; null: the estimator's own score
+
+
+@dataclass(frozen=True)
 class Train:
     model: Model
     preprocessing: Preprocessing
+    search: Search
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    slice_column: str | None  # metrics per group of this column; null: none
+    slice_metric: str
+    slice_min_rows: int = field(metadata=check(_positive, "a positive integer"))
+    latency_rows: int = field(metadata=check(_positive, "a positive integer"))
+    importance_repeats: int = field(metadata=check(_positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
+class Champion:
+    metric: str
+    tolerance: float = field(metadata=check(lambda v: v >= 0, "a number of at least 0"))
+
+
+@dataclass(frozen=True)
+class Gates:
+    minimum: dict[str, float]  # metric -> lowest value that passes
+    maximum: dict[str, float]  # metric -> highest value that passes
+    max_latency_p95_ms: float | None
+    max_slice_gap: float | None
+    champion: Champion
 
 
 @dataclass(frozen=True)
 class Mlflow:
     tracking_uri: str
     experiment: str
+    model_name: str  # the registered model whose `champion` alias serves
 
 
 @dataclass(frozen=True)
@@ -97,6 +145,8 @@ class Params:
     paths: Paths
     prepare: Prepare
     train: Train
+    evaluate: Evaluate
+    gates: Gates
     mlflow: Mlflow
     drift: Drift
 
@@ -112,6 +162,13 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
     params = _build(Params, raw, "", path)
     if params.drift.psi_warn > params.drift.psi_drift:
         _fail(path, "drift.psi_warn", f"at most drift.psi_drift ({params.drift.psi_drift})", params.drift.psi_warn)
+    known = METRICS[params.task]
+    named = {"evaluate.slice_metric": params.evaluate.slice_metric, "gates.champion.metric": params.gates.champion.metric}
+    named |= {f"gates.{bound}.{name}": name for bound in ("minimum", "maximum")
+              for name in getattr(params.gates, bound)}
+    for key, name in named.items():
+        if name not in known:
+            _fail(path, key, f"a {params.task} metric ({', '.join(known)})", name)
     return params
 
 
@@ -143,6 +200,10 @@ def _build(cls: type, value: Any, key: str, path: Path) -> Any:
 
 def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
     origin = get_origin(tp)
+    if origin is UnionType:  # `X | None`: null, or an X
+        if value is None:
+            return None
+        return _convert(next(arg for arg in get_args(tp) if arg is not type(None)), value, key, path)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, key, path)
     if tp is Any:
@@ -160,7 +221,7 @@ def _convert(tp: Any, value: Any, key: str, path: Path) -> Any:
             return {}
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             _fail(path, key, "a mapping of names to values", value)
-        return dict(value)
+        return {name: _convert(get_args(tp)[1], item, f"{key}.{name}", path) for name, item in value.items()}
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if tp is int and isinstance(value, int) and not isinstance(value, bool):

@@ -1,0 +1,101 @@
+"""Gates: is the challenger good enough to serve? The verdicts, and the command that fails CI on them.
+
+evaluate judges the gates declared under `gates:` in params.yaml and writes the report; it never
+fails on them, so `dvc repro` still records the metrics. `python -m <package>.gates` (`make gates`)
+prints that report as a table and exits non-zero naming each failed gate.
+"""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import UserError, run
+from .params import LOWER_IS_BETTER, Gates, load_params
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    value: float | None
+    threshold: float | None
+    passed: bool
+    detail: str = ""
+
+
+def judge(gates: Gates, scores: dict, latency: dict, slices: dict, champion: dict | None) -> list[Gate]:
+    """Every gate's verdict. `champion` is None, or the champion's version and its score on the same test split."""
+    verdicts = []
+    for bound, limits in (("minimum", gates.minimum), ("maximum", gates.maximum)):
+        for metric, threshold in limits.items():
+            value = scores.get(metric)
+            if value is None:
+                verdicts.append(Gate(f"{bound} {metric}", None, threshold, False,
+                                     f"evaluate could not compute {metric} on this test split"))
+            else:
+                passed = value >= threshold if bound == "minimum" else value <= threshold
+                verdicts.append(Gate(f"{bound} {metric}", value, threshold, passed))
+    if gates.max_latency_p95_ms is not None:
+        verdicts.append(Gate("latency p95 ms", latency["p95_ms"], gates.max_latency_p95_ms,
+                             latency["p95_ms"] <= gates.max_latency_p95_ms))
+    if gates.max_slice_gap is not None and slices:
+        verdicts.append(Gate(f"slice gap {slices['metric']} by {slices['column']}", slices["gap"],
+                             gates.max_slice_gap, slices["gap"] <= gates.max_slice_gap))
+    verdicts.append(_champion_gate(gates, scores, champion))
+    return verdicts
+
+
+def _champion_gate(gates: Gates, scores: dict, champion: dict | None) -> Gate:
+    metric, tolerance = gates.champion.metric, gates.champion.tolerance
+    name = f"champion {metric}"
+    if champion is None:
+        return Gate(name, scores.get(metric), None, True, "no champion yet: the first model that passes the other gates becomes it")
+    if champion.get("score") is None:
+        return Gate(name, scores.get(metric), None, True,
+                    f"champion version {champion['version']} cannot score this test split ({champion['error']}); nothing to compare")
+    best = champion["score"]
+    lower = metric in LOWER_IS_BETTER
+    threshold = round(best + tolerance if lower else best - tolerance, 6)
+    value = scores.get(metric)
+    passed = value is not None and (value <= threshold if lower else value >= threshold)
+    return Gate(name, value, threshold, passed,
+                f"champion version {champion['version']} scores {best} on the same split; tolerance {tolerance}")
+
+
+def report(verdicts: list[Gate], model: dict, champion: dict | None) -> dict:
+    """The gate report: the verdicts, the model judged (train's run record) and the champion it met."""
+    return {"passed": all(gate.passed for gate in verdicts),
+            "model": {key: model[key] for key in ("run_id", "model_id", "model_uri")},
+            "champion": {k: v for k, v in (champion or {}).items() if k != "error"} or None,
+            "gates": [asdict(gate) for gate in verdicts]}
+
+
+def format_table(gates: list[dict]) -> str:
+    """Gate, value, threshold and verdict, aligned for a terminal and a CI log."""
+    rows = [("gate", "value", "threshold", "verdict", "detail")]
+    rows += [(g["name"], _number(g["value"]), _number(g["threshold"]), "pass" if g["passed"] else "FAIL", g["detail"])
+             for g in gates]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[4]]).rstrip()
+                     for row in rows)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def main() -> None:
+    params = load_params()
+    path = Path(params.paths.gates)
+    try:
+        gate_report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found; run `dvc repro evaluate` first") from None
+    print(format_table(gate_report["gates"]))
+    failed = [gate["name"] for gate in gate_report["gates"] if not gate["passed"]]
+    if failed:
+        raise UserError(f"{path}: {len(failed)} gate(s) failed: {', '.join(failed)}")
+    print(f"gates: all {len(gate_report['gates'])} passed")
+
+
+if __name__ == "__main__":
+    run(main)
