@@ -15,9 +15,9 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parents[1]
 STAGES = {
     "prepare": "import pandas, sklearn.model_selection",
-    "validate": "import pandas, yaml",
+    "validate": "import pandas, yaml, pandera.pandas",
     "train": "import pandas, sklearn.linear_model, mlflow",
-    "evaluate": "import pandas, sklearn.metrics, mlflow",
+    "evaluate": "import pandas, sklearn.metrics, sklearn.inspection, mlflow",
     "drift_check": "import pandas, scipy.stats",
 }
 

@@ -2,8 +2,14 @@
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +35,40 @@ def project_files(project: Path) -> set[str]:
     """Every file of a generated project, relative to it, leaving out git's own folder."""
     return {str(path.relative_to(project)) for path in project.rglob("*")
             if path.is_file() and ".git" not in path.relative_to(project).parts}
+
+
+@contextmanager
+def mlflow_server(workdir: Path, mlflow: Path) -> Iterator[str]:
+    """A real `mlflow server` on 127.0.0.1 (SQLite backend, artifacts in a folder); yields its URI."""
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir.mkdir(parents=True)
+    log = workdir / "server.log"
+    with open(log, "w") as stream:
+        server = subprocess.Popen(
+            [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--backend-store-uri", f"sqlite:///{workdir / 'server.db'}",
+             "--artifacts-destination", str(workdir / "artifacts")],
+            stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)  # its workers share its group
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+        yield uri
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 @dataclass

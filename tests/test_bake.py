@@ -19,11 +19,11 @@ COMMON = {
     "README.md", "contract.yaml", "data/README.md", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
     "data/raw/.gitignore", "data/current/.gitignore",
     *(f"{PACKAGE}/{module}.py" for module in (
-        "__init__", "checks", "contract", "drift_check", "errors", "evaluate", "model", "params", "prepare", "tables",
-        "tracking", "train", "validate")),
+        "__init__", "checks", "contract", "drift_check", "errors", "evaluate", "gates", "latency", "metrics", "model",
+        "params", "plots", "prepare", "promote", "registry", "tables", "tracking", "train", "validate")),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_drift_check", "test_evaluate", "test_params", "test_pipeline", "test_prepare", "test_tables",
-        "test_train", "test_validate")),
+        "conftest", "test_drift_check", "test_evaluate", "test_gates", "test_params", "test_pipeline", "test_prepare",
+        "test_tables", "test_train", "test_validate")),
 }
 SAMPLE = {"classification": "penguins", "regression": "auto_mpg"}
 JINJA = re.compile(r"\{\{|\{%|\{#")  # opening markers: closing ones also occur in f-strings

@@ -10,11 +10,11 @@ import yaml
 from conftest import Session, bake
 
 DATA = Path(__file__).parent / "data"
-# What a user edits in params.yaml for each dataset: its target, and columns the model must not see
-# (identifiers, dates, free text).
+# What a user edits in params.yaml for each dataset: its target, columns the model must not see
+# (identifiers, dates, free text), and the column whose groups evaluate compares.
 DATASETS = {
-    "seattle_weather": {"target": "weather", "labels": 5, "drop_columns": ["date"]},
-    "penguins_raw": {"target": "Species", "labels": 3,
+    "seattle_weather": {"target": "weather", "labels": 5, "drop_columns": ["date"], "slice_column": "wind"},
+    "penguins_raw": {"target": "Species", "labels": 3, "slice_column": "Island",
                      "drop_columns": ["studyName", "Sample Number", "Individual ID", "Date Egg", "Comments"]},
 }
 
@@ -46,6 +46,7 @@ def test_a_new_dataset_runs_after_infer_and_a_params_edit(project, name):
     params["paths"].update(raw=str(raw.relative_to(root)), current=str(current.relative_to(root)))
     params.update(task="classification", target=DATASETS[name]["target"])
     params["prepare"]["drop_columns"] = DATASETS[name]["drop_columns"]
+    params["evaluate"]["slice_column"] = DATASETS[name]["slice_column"]
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     # 3. The contract, inferred from the data, as the README says.

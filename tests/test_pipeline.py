@@ -13,7 +13,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import Session, bake
+from conftest import Session, bake, mlflow_server
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -25,6 +25,8 @@ METRICS = {
 }
 # What a pipeline run may change in git: the lock of the pipeline and the small outputs kept in git.
 EXPECTED_CHANGES = {"dvc.lock", "metrics/", "reports/"}
+# The metric each sample's quality gates judge first.
+QUALITY = {"classification": "balanced_accuracy", "regression": "r2"}
 # A category each sample's contract does not allow, for a current batch that breaks the contract.
 UNSEEN = {"classification": ("island", "Atlantis"), "regression": ("origin", "Mars")}
 
@@ -40,6 +42,8 @@ def session(request, tmp_path_factory) -> Session:
                 "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))")
     session.locked = (project / "requirements.lock").read_text()
     session.run("repro", "make", "repro")
+    session.run("gates", "make", "gates")
+    session.run("promote", "make", "promote")
     session.run("status", "git", "status", "--porcelain")
     session.run("repro again", "dvc", "repro")
 
@@ -72,6 +76,15 @@ def session(request, tmp_path_factory) -> Session:
     (project / "params.yaml").write_text(original)
     session.run("repro restored", "dvc", "repro")
 
+    params = yaml.safe_load(original)
+    params["gates"]["minimum"][QUALITY[task]] = 0.999
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    session.run("repro with a gate out of reach", "dvc", "repro")
+    session.fail("gates out of reach", "make", "gates")
+    session.fail("promote out of reach", "make", "promote")
+    (project / "params.yaml").write_text(original)
+    session.run("repro with the gates restored", "dvc", "repro")
+
     session.run("project tests", "make", "test")
     session.run("exp run", "make", "exp", f"SET={key}={value}")
     session.run("exp show", "dvc", "exp", "show", "--json")
@@ -81,8 +94,29 @@ def session(request, tmp_path_factory) -> Session:
     session.run("push", "make", "push")
     session.run("pull", "make", "pull")
     session.run("lock", "make", "lock")
+
+    # A shared tracking server instead of the local SQLite file: only the environment changes.
+    with mlflow_server(project.parent / "mlflow-server", project / ".venv/bin/mlflow") as uri:
+        session.env["MLFLOW_TRACKING_URI"] = uri
+        session.run("train on the server", "dvc", "repro", "--force", "--single-item", "train")
+        session.run("evaluate on the server", "dvc", "repro", "--force", "--single-item", "evaluate")
+        session.run("promote on the server", "make", "promote")
+        session.run("registry on the server", str(project / ".venv/bin/python"), "-c", REGISTRY_SUMMARY)
+        del session.env["MLFLOW_TRACKING_URI"]
     session.run("clean", "make", "clean")
     return session
+
+
+# What the tracking server holds for the champion: its version, and its run's tags and metrics.
+REGISTRY_SUMMARY = """
+import json, mlflow, yaml
+name = yaml.safe_load(open("params.yaml"))["mlflow"]["model_name"]
+client = mlflow.MlflowClient()
+version = client.get_model_version_by_alias(name, "champion")
+run = client.get_run(version.run_id)
+print(json.dumps({"version": version.version, "run_id": version.run_id, "tags": run.data.tags,
+                  "metrics": sorted(run.data.metrics), "run_file": json.load(open("models/mlflow_run.json"))}))
+"""
 
 
 def unseen_category_row(csv_text: str, column: str, value: str) -> str:
@@ -162,6 +196,37 @@ def test_a_contract_breaking_batch_stops_at_validate_with_its_report(session):
 
 
 @pytest.mark.slow
+def test_the_sample_model_passes_every_gate_and_becomes_the_first_champion(session):
+    assert "gates: all" in session.outputs["gates"] and "FAIL" not in session.outputs["gates"]
+    assert "version 1 is now the champion (was none)" in session.outputs["promote"]
+    plots = {path.name for path in (session.project / "reports/plots").iterdir()}
+    task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
+    assert plots == {"predictions.csv", "importance.csv"} | (
+        {"roc.csv", "precision_recall.csv"} if task == "classification" else {"residuals.csv"})
+
+
+@pytest.mark.slow
+def test_a_tracking_server_named_by_the_environment_records_the_run_and_the_champion(session):
+    found = json.loads(session.stdout["registry on the server"])
+    assert found["version"] == "1" and found["run_id"] == found["run_file"]["run_id"]
+    assert found["run_file"]["tracking_uri"].startswith("http://127.0.0.1:")
+    assert {"git.commit", "git.dirty", "data.train.md5"} <= set(found["tags"])
+    task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
+    assert f"test_{QUALITY[task]}" in found["metrics"] and "latency_p95_ms" in found["metrics"]
+    assert "version 1 is now the champion (was none)" in session.outputs["promote on the server"]
+
+
+@pytest.mark.slow
+def test_a_gate_out_of_reach_fails_the_gate_command_and_refuses_promotion(session):
+    task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
+    assert ran(session.outputs["repro with a gate out of reach"]) == {"evaluate"}
+    output = session.outputs["gates out of reach"]
+    assert f"1 gate(s) failed: minimum {QUALITY[task]}" in output and "FAIL" in output and "0.999" in output
+    assert "promotion refused" in session.outputs["promote out of reach"]
+    assert "Traceback" not in output + session.outputs["promote out of reach"]
+
+
+@pytest.mark.slow
 def test_a_train_param_change_reruns_only_what_depends_on_it(session):
     assert ran(session.outputs["repro after param change"]) == {"train", "evaluate"}
     # Back to the old value: DVC's run cache restores the old outputs instead of running the stages again.
@@ -176,15 +241,16 @@ def test_an_experiment_is_listed_with_its_param_and_metrics(session):
     assert len(experiments) == 1
     data = experiments[0]["data"]
     assert param(data["params"]["params.yaml"]["data"], key) == float(value)
-    assert set(data["metrics"]) == {"metrics/evaluate.json", "metrics/drift.json"}
+    assert set(data["metrics"]) == {"metrics/evaluate.json", "metrics/slices.json", "metrics/latency.json",
+                                    "metrics/drift.json"}
 
 
 @pytest.mark.slow
 def test_push_fills_the_default_remote_beside_the_project(session):
     store = session.project.parent / f"{session.project.name}-dvc-store"
     pushed = [path for path in store.rglob("*") if path.is_file()]
-    # The raw data, the current batch, both splits, the model and its run file.
-    assert len(pushed) >= 6, session.outputs["push"]
+    # The raw data, the current batch, both splits, the model and its run file, the gate report, the plot tables.
+    assert len(pushed) >= 8, session.outputs["push"]
 
 
 @pytest.mark.slow

@@ -82,8 +82,8 @@ class _Schemas:
         key, optional = f"columns.{rule.name}", rule.name in self.optional
         self._rule(f"{key}.required", rule.name, "required", "the column to be present", rule.warn)
         max_missing = 1.0 if optional else rule.max_missing
-        checks = [self._check(_or_missing(_type_test(rule.type)), f"{key}.type", rule.name, "type", f"{rule.type} values",
-                              rule.warn)]
+        checks = [self._check(_or_missing(_type_test(rule.type)), f"{key}.type", rule.name, "type",
+                              f"{rule.type} values", rule.warn)]
         if max_missing < 1:
             checks.append(self._check(_missing_test(max_missing), f"{key}.max_missing", rule.name, "max_missing",
                                       f"at most {max_missing:.0%} missing", rule.warn))
@@ -111,8 +111,8 @@ class _Schemas:
         if rule.name == dataset.key:
             tests.append((lambda s: ~s.duplicated(keep=False), "dataset.key", "key", "a key: no value twice",
                           dataset.warn))
-        return [self._check(_or_missing(test), key, rule.name, name, expected, warn)
-                for test, key, name, expected, warn in tests]
+        return [self._check(_or_missing(test), contract_key, rule.name, name, expected, warn)
+                for test, contract_key, name, expected, warn in tests]
 
     def _dataset_checks(self) -> list[pa.Check]:
         contract, warn = self.contract, self.contract.warn

@@ -48,10 +48,11 @@ def _champion_gate(gates: Gates, scores: dict, champion: dict | None) -> Gate:
     metric, tolerance = gates.champion.metric, gates.champion.tolerance
     name = f"champion {metric}"
     if champion is None:
-        return Gate(name, scores.get(metric), None, True, "no champion yet: the first model that passes the other gates becomes it")
-    if champion.get("score") is None:
         return Gate(name, scores.get(metric), None, True,
-                    f"champion version {champion['version']} cannot score this test split ({champion['error']}); nothing to compare")
+                    "no champion yet: the first model that passes the other gates becomes it")
+    if champion.get("score") is None:
+        return Gate(name, scores.get(metric), None, True, f"champion version {champion['version']} cannot score "
+                    f"this test split ({champion['error']}); nothing to compare")
     best = champion["score"]
     lower = metric in LOWER_IS_BETTER
     threshold = round(best + tolerance if lower else best - tolerance, 6)

@@ -97,7 +97,8 @@ def build_search(pipeline: Pipeline, search: Search, task: str, seed: int) -> Gr
             raise UserError(f"params.yaml: key 'train.search.grid.{name}': expected an argument of "
                             f"{type(estimator).__name__}, found an unknown argument")
         if not values:
-            raise UserError(f"params.yaml: key 'train.search.grid.{name}': expected a non-empty list of values, found []")
+            raise UserError(f"params.yaml: key 'train.search.grid.{name}': expected a non-empty list of values, "
+                            "found []")
     if search.scoring is not None:
         try:
             get_scorer(search.scoring)

@@ -163,7 +163,8 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
     if params.drift.psi_warn > params.drift.psi_drift:
         _fail(path, "drift.psi_warn", f"at most drift.psi_drift ({params.drift.psi_drift})", params.drift.psi_warn)
     known = METRICS[params.task]
-    named = {"evaluate.slice_metric": params.evaluate.slice_metric, "gates.champion.metric": params.gates.champion.metric}
+    named = {"evaluate.slice_metric": params.evaluate.slice_metric,
+             "gates.champion.metric": params.gates.champion.metric}
     named |= {f"gates.{bound}.{name}": name for bound in ("minimum", "maximum")
               for name in getattr(params.gates, bound)}
     for key, name in named.items():
