@@ -27,6 +27,9 @@ METRICS = {
 EXPECTED_CHANGES = {"dvc.lock", "metrics/", "reports/"}
 # The metric each sample's quality gates judge first.
 QUALITY = {"classification": "balanced_accuracy", "regression": "r2"}
+# How the simulated drifted batch moves each sample: enough features for the batch to count as drifted.
+DRIFT = {"classification": ["--shift", "bill_length_mm=1.5", "--mix", "island=Dream:0.8"],
+         "regression": ["--shift", "acceleration=1.5", "--mix", "origin=Japan:0.8", "--mix", "cylinders=4:0.9"]}
 # A category each sample's contract does not allow, for a current batch that breaks the contract.
 UNSEEN = {"classification": ("island", "Atlantis"), "regression": ("origin", "Mars")}
 
@@ -65,6 +68,15 @@ def session(request, tmp_path_factory) -> Session:
     session.files["model after"] = hashlib.md5(model.read_bytes()).hexdigest()
     current.write_bytes(good)
     session.run("repro after fixing the batch", "dvc", "repro")
+
+    session.run("drift gate", "make", "drift-gate")
+    session.run("simulate drift", str(project / ".venv/bin/python"), "-m", "my_ml_project.simulate_drift",
+                "--seed", "7", *DRIFT[task])
+    session.run("repro on a drifted batch", "dvc", "repro")
+    session.fail("drift gate on a drifted batch", "make", "drift-gate")
+    session.files["drift report"] = (project / "reports/drift.md").read_text()
+    current.write_bytes(good)
+    session.run("repro after the drifted batch", "dvc", "repro")
 
     key, value = EXPERIMENT[task]
     params = yaml.safe_load((project / "params.yaml").read_text())
@@ -227,6 +239,20 @@ def test_a_gate_out_of_reach_fails_the_gate_command_and_refuses_promotion(sessio
 
 
 @pytest.mark.slow
+def test_a_drifted_batch_fails_the_drift_gate_naming_the_features_that_moved(session):
+    assert "drift gate: stable" in session.outputs["drift gate"]
+    assert ran(session.outputs["repro on a drifted batch"]) == {"validate", "drift-check"}
+    output = session.outputs["drift gate on a drifted batch"]
+    task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
+    shifted = DRIFT[task][1].split("=")[0]
+    assert f"drift  {shifted}: mean +1." in output and "recommendation: retrain" in output
+    assert "Traceback" not in output
+    report = session.files["drift report"]
+    assert report.startswith("# Drift: drift (recommendation: retrain)") and "| drift |" in report
+    assert ran(session.outputs["repro after the drifted batch"]) == {"validate", "drift-check"}
+
+
+@pytest.mark.slow
 def test_a_train_param_change_reruns_only_what_depends_on_it(session):
     assert ran(session.outputs["repro after param change"]) == {"train", "evaluate"}
     # Back to the old value: DVC's run cache restores the old outputs instead of running the stages again.
@@ -255,7 +281,8 @@ def test_push_fills_the_default_remote_beside_the_project(session):
 
 @pytest.mark.slow
 def test_the_everyday_commands_work(session):
-    for target in ("setup", "repro", "metrics", "exp", "plots", "test", "push", "pull", "lock", "clean"):
+    for target in ("setup", "repro", "gates", "drift-gate", "promote", "metrics", "exp", "plots", "test", "push", "pull",
+                   "lock", "clean"):
         assert f"make {target}" in session.outputs["help"]
     assert "dvc_plots/index.html" in session.outputs["plots"]  # the file itself goes with make clean
     assert "Everything is up to date" in session.outputs["pull"]

@@ -84,11 +84,11 @@ def write_report(project, scores, champion=None):
 
 def test_the_gate_command_prints_the_table_and_fails_naming_each_failed_gate(project, capsys):
     write_report(project, {"balanced_accuracy": 0.9})
-    gates_main()
+    gates_main([])
     assert "all 3 passed" in capsys.readouterr().out
     write_report(project, {"balanced_accuracy": 0.5})
     with pytest.raises(UserError, match=r"gates.json: 1 gate\(s\) failed: minimum balanced_accuracy"):
-        gates_main()
+        gates_main([])
     assert "FAIL" in capsys.readouterr().out
 
 

@@ -1,11 +1,15 @@
-"""Gates: is the challenger good enough to serve? The verdicts, and the command that fails CI on them.
+"""Gates: is the challenger good enough to serve, is the data still what it learned from? The commands CI runs.
 
 evaluate judges the gates declared under `gates:` in params.yaml and writes the report; it never
 fails on them, so `dvc repro` still records the metrics. `python -m <package>.gates` (`make gates`)
-prints that report as a table and exits non-zero naming each failed gate.
+prints that report as a table and exits non-zero naming each failed gate. `python -m <package>.gates
+drift` (`make drift-gate`) does the same with drift-check's verdict.
 """
 
+import argparse
+import csv
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -84,13 +88,40 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def main() -> None:
-    params = load_params()
-    path = Path(params.paths.gates)
+def read_report(path: str, stage: str) -> dict:
     try:
-        gate_report = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path}: file not found; run `dvc repro evaluate` first") from None
+        raise UserError(f"{path}: file not found; run `dvc repro {stage}` first") from None
+
+
+def drift_gate(params) -> None:
+    """Fail on a drift verdict or on concept drift, naming the features that moved."""
+    summary = read_report(params.paths.drift_metrics, "drift-check")
+    with open(params.paths.drift_table, newline="", encoding="utf-8") as stream:
+        moved = [row for row in csv.DictReader(stream) if row["verdict"] in ("drift", "warn")]
+    for row in moved:
+        print(f"{row['verdict']:<6} {row['feature']}: {row['moved']} (PSI {float(row['psi']):.3g}, "
+              f"p-value {float(row['pvalue']):.3g})")
+    performance = summary.get("performance") or {}
+    if summary["verdict"] == "drift" or performance.get("concept_drift"):
+        drifted = [row["feature"] for row in moved if row["verdict"] == "drift"]
+        decay = (f"; {performance['metric']} fell from {performance['test']} to {performance['current']}"
+                 if performance.get("concept_drift") else "")
+        raise UserError(f"{params.paths.drift_metrics}: drift (recommendation: {summary['recommendation']}): "
+                        f"{', '.join(drifted) or 'no feature alone'}{decay}; see {params.paths.drift_report}")
+    print(f"drift gate: {summary['verdict']} (recommendation: {summary['recommendation']})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m <package>.gates", description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="?", choices=("model", "drift"), default="model",
+                        help="the model's gates (default) or the drift verdict")
+    params = load_params()
+    if parser.parse_args(argv).which == "drift":
+        return drift_gate(params)
+    path = Path(params.paths.gates)
+    gate_report = read_report(params.paths.gates, "evaluate")
     print(format_table(gate_report["gates"]))
     failed = [gate["name"] for gate in gate_report["gates"] if not gate["passed"]]
     if failed:
@@ -99,4 +130,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run(lambda: main(sys.argv[1:]))

@@ -23,6 +23,8 @@ METRICS = {
     "regression": ("rmse", "mae", "r2"),
 }
 LOWER_IS_BETTER = {"log_loss", "rmse", "mae"}
+# The drift thresholds a feature may set for itself under `drift.overrides`.
+DRIFT_OVERRIDES = ("psi_warn", "psi_drift", "pvalue", "min_samples")
 
 
 def check(predicate, expected: str) -> dict:
@@ -56,6 +58,7 @@ class Paths:
     gates: str
     plots: str
     drift_metrics: str
+    drift_report: str
     drift_table: str
 
 
@@ -129,12 +132,17 @@ class Mlflow:
 
 @dataclass(frozen=True)
 class Drift:
+    statistic: Literal["psi", "pvalue"]  # which one decides each feature's verdict
     bins: int = field(metadata=check(lambda v: v >= 2, "an integer of at least 2"))
+    min_rows_per_bin: int = field(metadata=check(_positive, "a positive integer"))
     psi_warn: float = field(metadata=check(_positive, "a positive number"))
     psi_drift: float = field(metadata=check(_positive, "a positive number"))
-    ks_pvalue: float = field(metadata=check(_fraction, "a number between 0 and 1"))
+    pvalue: float = field(metadata=check(_fraction, "a number between 0 and 1"))
     min_samples: int = field(metadata=check(_positive, "a positive integer"))
     dataset_drift_share: float = field(metadata=check(lambda v: 0 < v <= 1, "a number in (0, 1]"))
+    overrides: dict[str, dict[str, float]]  # feature -> thresholds of its own (psi_warn, psi_drift, ...)
+    max_decay: float = field(metadata=check(lambda v: v >= 0, "a number of at least 0"))
+    fail_stage: bool
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,10 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
     params = _build(Params, raw, "", path)
     if params.drift.psi_warn > params.drift.psi_drift:
         _fail(path, "drift.psi_warn", f"at most drift.psi_drift ({params.drift.psi_drift})", params.drift.psi_warn)
+    for feature, limits in params.drift.overrides.items():
+        for name in limits:
+            if name not in DRIFT_OVERRIDES:
+                _fail(path, f"drift.overrides.{feature}.{name}", f"one of {', '.join(DRIFT_OVERRIDES)}", name)
     known = METRICS[params.task]
     named = {"evaluate.slice_metric": params.evaluate.slice_metric,
              "gates.champion.metric": params.gates.champion.metric}

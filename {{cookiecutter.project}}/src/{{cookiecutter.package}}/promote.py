@@ -5,11 +5,10 @@ as a new version of `mlflow.model_name`, moves the `champion` alias to it, and t
 the gate verdicts that allowed it. With any gate failed, it refuses and names them.
 """
 
-import json
 from pathlib import Path
 
 from .errors import UserError, run
-from .gates import format_table
+from .gates import format_table, read_report
 from .params import load_params
 from .registry import champion_version, promote
 from .tracking import connect
@@ -18,10 +17,7 @@ from .tracking import connect
 def main() -> None:
     params = load_params()
     path = Path(params.paths.gates)
-    try:
-        gate_report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found; run `dvc repro evaluate` first") from None
+    gate_report = read_report(params.paths.gates, "evaluate")
     failed = [gate["name"] for gate in gate_report["gates"] if not gate["passed"]]
     if failed:
         print(format_table(gate_report["gates"]))

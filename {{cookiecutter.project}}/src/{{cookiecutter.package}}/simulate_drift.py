@@ -1,0 +1,108 @@
+"""Write a simulated current batch: rows drawn from the training data, with declared shifts.
+
+    python -m <package>.simulate_drift --rows 500 --shift bill_length_mm=1.5 --mix island=Dream:0.7 \\
+        --missing sex=0.3 --flip 0.1 --seed 7
+
+then `dvc repro drift-check` and read reports/drift.md: the healthy -> degraded story, reproducible
+from the seed. It writes `paths.current` unless `--out` says otherwise (`git checkout` and
+`dvc checkout` bring the real batch back).
+"""
+
+import argparse
+import sys
+
+import numpy as np
+import pandas as pd
+
+from .errors import UserError, run
+from .params import load_params
+from .tables import is_numeric, read_table, write_table
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name or not setting:
+            raise UserError(f"{option}: expected COLUMN=VALUE, found {value!r}")
+        pairs[name] = setting
+    return pairs
+
+
+def _number(text: str, option: str, low: float = -np.inf, high: float = np.inf) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"{option}: expected a number, found {text!r}") from None
+    if not low <= value <= high:
+        raise UserError(f"{option}: expected a number between {low} and {high}, found {value}")
+    return value
+
+
+def simulate(reference: pd.DataFrame, rows: int, seed: int, target: str, shift: dict[str, float],
+             mix: dict[str, tuple[str, float]], missing: dict[str, float], flip: float) -> pd.DataFrame:
+    """`rows` rows resampled from `reference`, then shifted as declared; the same seed, the same batch.
+
+    shift: numeric column -> mean shift in reference standard deviations; mix: column -> (category,
+    share of rows set to it); missing: column -> share of rows blanked; flip: share of target labels
+    changed to another label.
+    """
+    rng = np.random.default_rng(seed)
+    batch = reference.sample(rows, replace=True, random_state=seed).reset_index(drop=True)
+    for name in {*shift, *mix, *missing}:
+        if name not in batch.columns:
+            raise UserError(f"column '{name}': expected a column of the training data ({', '.join(batch.columns)})")
+    for name, sds in shift.items():
+        if not is_numeric(batch[name]):
+            raise UserError(f"--shift {name}: expected a numeric column, found {batch[name].dtype} values")
+        batch[name] = batch[name] + sds * reference[name].std()
+    for name, (category, share) in mix.items():
+        chosen = rng.random(rows) < share
+        batch[name] = batch[name].astype(object).where(~chosen, category)
+    for name, share in missing.items():
+        batch[name] = batch[name].mask(rng.random(rows) < share)
+    if flip:
+        labels = reference[target].dropna().unique()
+        flipped = rng.random(rows) < flip
+        others = [rng.choice([label for label in labels if label != value]) if len(labels) > 1 else value
+                  for value in batch.loc[flipped, target]]
+        batch[target] = batch[target].astype(object)
+        batch.loc[flipped, target] = others
+    return batch
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m <package>.simulate_drift", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=500, help="rows in the batch (default 500)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shift", action="append", default=[], metavar="COLUMN=SDS",
+                        help="move a numeric column's mean by SDS reference standard deviations")
+    parser.add_argument("--mix", action="append", default=[], metavar="COLUMN=CATEGORY:SHARE",
+                        help="set a share of the rows of a column to one category")
+    parser.add_argument("--missing", action="append", default=[], metavar="COLUMN=SHARE",
+                        help="blank a share of a column's values")
+    parser.add_argument("--flip", type=float, default=0.0, help="share of target labels changed to another")
+    parser.add_argument("--out", help="where to write the batch (default: paths.current)")
+    args = parser.parse_args(argv)
+    params = load_params()
+    if args.rows < 1:
+        raise UserError(f"--rows: expected a positive number of rows, found {args.rows}")
+    shift = {k: _number(v, f"--shift {k}") for k, v in _pairs(args.shift, "--shift").items()}
+    mix = {}
+    for name, setting in _pairs(args.mix, "--mix").items():
+        category, sep, share = setting.rpartition(":")
+        if not sep or not category:
+            raise UserError(f"--mix {name}: expected CATEGORY:SHARE, found {setting!r}")
+        mix[name] = (category, _number(share, f"--mix {name}", 0, 1))
+    missing = {k: _number(v, f"--missing {k}", 0, 1) for k, v in _pairs(args.missing, "--missing").items()}
+    flip = _number(str(args.flip), "--flip", 0, 1)
+    # The raw data whole (not only the train split): the current batch arrives raw, columns and all.
+    reference = read_table(params.paths.raw)
+    batch = simulate(reference, args.rows, args.seed, params.target, shift, mix, missing, flip)
+    out = args.out or params.paths.current
+    write_table(batch, out)
+    print(f"simulate_drift: wrote {len(batch)} rows to {out} (seed {args.seed}); now `dvc repro drift-check`")
+
+
+if __name__ == "__main__":
+    run(lambda: main(sys.argv[1:]))
