@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 
 import pytest
 import yaml
@@ -173,7 +174,8 @@ def test_repro_runs_the_five_stages_and_writes_the_metrics(session, request):
     quality = metrics["balanced_accuracy"] if task == "classification" else metrics["r2"]
     assert quality > 0.7, "the sample model should learn something real"
     drift = json.loads((session.project / "metrics/drift.json").read_text())
-    assert drift["verdict"] == "stable" and drift["features"] >= 5
+    # The sample's real current batch may warn on a feature, but has not drifted.
+    assert drift["verdict"] in ("stable", "warn") and drift["recommendation"] != "retrain" and drift["features"] >= 5
     for line in ("prepare:", "validate:", "train:", "evaluate:", "drift-check:"):
         assert line in session.outputs["repro"]
 
@@ -240,7 +242,7 @@ def test_a_gate_out_of_reach_fails_the_gate_command_and_refuses_promotion(sessio
 
 @pytest.mark.slow
 def test_a_drifted_batch_fails_the_drift_gate_naming_the_features_that_moved(session):
-    assert "drift gate: stable" in session.outputs["drift gate"]
+    assert re.search(r"drift gate: (stable|warn)", session.outputs["drift gate"])
     assert ran(session.outputs["repro on a drifted batch"]) == {"validate", "drift-check"}
     output = session.outputs["drift gate on a drifted batch"]
     task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
@@ -249,12 +251,14 @@ def test_a_drifted_batch_fails_the_drift_gate_naming_the_features_that_moved(ses
     assert "Traceback" not in output
     report = session.files["drift report"]
     assert report.startswith("# Drift: drift (recommendation: retrain)") and "| drift |" in report
-    assert ran(session.outputs["repro after the drifted batch"]) == {"validate", "drift-check"}
+    # The real batch back: validate checks it again; drift-check's outputs come from DVC's run cache.
+    assert ran(session.outputs["repro after the drifted batch"]) == {"validate"}
 
 
 @pytest.mark.slow
 def test_a_train_param_change_reruns_only_what_depends_on_it(session):
-    assert ran(session.outputs["repro after param change"]) == {"train", "evaluate"}
+    # drift-check compares the new model's predictions too.
+    assert ran(session.outputs["repro after param change"]) == {"train", "evaluate", "drift-check"}
     # Back to the old value: DVC's run cache restores the old outputs instead of running the stages again.
     assert ran(session.outputs["repro restored"]) == set()
 

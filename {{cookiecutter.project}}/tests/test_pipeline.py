@@ -34,7 +34,7 @@ def test_the_pipeline_runs_and_a_second_run_does_nothing(tmp_path):
     metrics = json.loads((copy / "metrics/evaluate.json").read_text())
     assert metrics and all(isinstance(value, float) for value in metrics.values())
     drift = json.loads((copy / "metrics/drift.json").read_text())
-    assert drift["verdict"] in ("stable", "drift")
+    assert drift["verdict"] in ("stable", "warn") and drift["recommendation"] != "retrain", "no drift in the sample"
     assert json.loads((copy / "reports/validation.json").read_text())["passed"] is True
     assert json.loads((copy / "reports/gates.json").read_text())["passed"] is True, "the sample meets every gate"
     assert "Data and pipelines are up to date" in dvc("repro", cwd=copy, env=env)

@@ -59,7 +59,8 @@ def compare_feature(name: str, reference: pd.Series, current: pd.Series, policy:
             edges = ds.quantile_edges(ref_values, bins)
         ref_counts, cur_counts = ds.numeric_counts(ref_values, edges), ds.numeric_counts(cur_values, edges)
         statistic, pvalue = ds.ks_pvalue(ref_values, cur_values)
-        row |= {"ks_statistic": round(statistic, 6), "wasserstein": round(ds.wasserstein_normed(ref_values, cur_values), 6)}
+        row |= {"ks_statistic": round(statistic, 6),
+                "wasserstein": round(ds.wasserstein_normed(ref_values, cur_values), 6)}
         moved = _numeric_move(ref_values, cur_values)
     else:
         categories, ref_counts, cur_counts = ds.categorical_counts(ref, cur)
@@ -130,8 +131,11 @@ def performance_decay(pipeline, current: pd.DataFrame, params: Params, test_metr
     now = score(pipeline, features, labelled[params.target], params.task).get(metric)
     if now is None:
         return None
-    decay = (now - test_metrics[metric]) if metric in LOWER_IS_BETTER else (test_metrics[metric] - now)
-    return {"metric": metric, "test": test_metrics[metric], "current": now, "rows": len(labelled),
+    tested = test_metrics[metric]
+    worse = (now - tested) if metric in LOWER_IS_BETTER else (tested - now)
+    # Relative, so one setting serves an accuracy near 1 and an RMSE in the data's own units.
+    decay = worse / abs(tested) if tested else worse
+    return {"metric": metric, "test": tested, "current": now, "rows": len(labelled),
             "decay": round(float(decay), 6), "concept_drift": bool(decay > params.drift.max_decay)}
 
 

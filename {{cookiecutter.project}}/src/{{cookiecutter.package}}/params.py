@@ -50,6 +50,7 @@ class Paths:
     train: str
     test: str
     validation_report: str
+    validated: str
     model: str
     run_info: str
     metrics: str

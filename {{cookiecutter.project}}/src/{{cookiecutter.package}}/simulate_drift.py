@@ -1,11 +1,11 @@
 """Write a simulated current batch: rows drawn from the training data, with declared shifts.
 
     python -m <package>.simulate_drift --rows 500 --shift bill_length_mm=1.5 --mix island=Dream:0.7 \\
-        --missing sex=0.3 --flip 0.1 --seed 7
+        --flip 0.1 --seed 7
 
 then `dvc repro drift-check` and read reports/drift.md: the healthy -> degraded story, reproducible
-from the seed. It writes `paths.current` unless `--out` says otherwise (`git checkout` and
-`dvc checkout` bring the real batch back).
+from the seed. It writes `paths.current` unless `--out` says otherwise (`dvc checkout --force`
+brings the real batch back).
 """
 
 import argparse

@@ -1,5 +1,6 @@
 """Reading and writing data files, with one clear error for every way a file can be unreadable."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -62,3 +63,12 @@ def write_json(data: dict, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def file_md5(path: str | Path) -> str:
+    """The same MD5 that DVC records for a file in dvc.lock."""
+    digest = hashlib.md5()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,11 +1,11 @@
 """MLflow: where runs are recorded, and the tags that tie a run to its code and data."""
 
-import hashlib
 import logging
 import os
 import subprocess
-from pathlib import Path
 from typing import Any
+
+from .tables import file_md5
 
 
 def tracking_uri(configured: str) -> str:
@@ -35,15 +35,6 @@ def flatten(mapping: dict, prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
-
-def file_md5(path: str | Path) -> str:
-    """The same MD5 that DVC records for a file in dvc.lock."""
-    digest = hashlib.md5()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _git(*args: str) -> str:
