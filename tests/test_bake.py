@@ -16,13 +16,13 @@ from conftest import DEFAULTS, TEMPLATE, bake, project_files
 PACKAGE = "src/my_ml_project"
 COMMON = {
     ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvc/plots/psi_bands.json", ".dvcignore", ".gitignore",
-    "LICENSE", "Makefile",
+    ".github/workflows/monitor.yml", ".github/workflows/pipeline.yml", "LICENSE", "Makefile",
     "README.md", "contract.yaml", "data/README.md", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
     "data/raw/.gitignore", "data/current/.gitignore",
     *(f"{PACKAGE}/{module}.py" for module in (
         "__init__", "checks", "contract", "drift_check", "drift_stats", "errors", "evaluate", "gates", "latency",
-        "metrics", "model", "params", "plots", "prepare", "promote", "registry", "simulate_drift", "tables", "tracking",
-        "train", "validate")),
+        "metrics", "model", "params", "plots", "prepare", "promote", "registry", "report", "simulate_drift", "tables",
+        "tracking", "train", "validate")),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_drift_check", "test_evaluate", "test_gates", "test_params", "test_pipeline", "test_prepare",
         "test_tables", "test_train", "test_validate")),
