@@ -38,25 +38,22 @@ def project_files(project: Path) -> set[str]:
 
 
 @contextmanager
-def mlflow_server(workdir: Path, mlflow: Path) -> Iterator[str]:
-    """A real `mlflow server` on 127.0.0.1 (SQLite backend, artifacts in a folder); yields its URI."""
-    with socket.socket() as probe:  # a free port on loopback
+def serve(command: list[str], workdir: Path, health: str) -> Iterator[str]:
+    """Run a server on a free loopback port (`{port}` in `command`) until the block ends; yield its URI."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     workdir.mkdir(parents=True)
     log = workdir / "server.log"
     with open(log, "w") as stream:
-        server = subprocess.Popen(
-            [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-             "--backend-store-uri", f"sqlite:///{workdir / 'server.db'}",
-             "--artifacts-destination", str(workdir / "artifacts")],
-            stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)  # its workers share its group
+        server = subprocess.Popen([part.format(port=port) for part in command], cwd=workdir, stdout=stream,
+                                  stderr=subprocess.STDOUT, start_new_session=True)  # workers share its group
     uri = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
         while True:
             try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2):
+                with urllib.request.urlopen(f"{uri}{health}", timeout=2):
                     break
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, log.read_text()
@@ -69,6 +66,13 @@ def mlflow_server(workdir: Path, mlflow: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def mlflow_server(workdir: Path, mlflow: Path):
+    """A real `mlflow server` on 127.0.0.1 (SQLite backend, artifacts in a folder)."""
+    return serve([str(mlflow), "server", "--host", "127.0.0.1", "--port", "{port}", "--workers", "1",
+                  "--backend-store-uri", f"sqlite:///{workdir / 'server.db'}",
+                  "--artifacts-destination", str(workdir / "artifacts")], workdir, "/health")
 
 
 @dataclass

