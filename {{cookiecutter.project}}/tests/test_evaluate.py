@@ -4,7 +4,8 @@ import pytest
 
 from {{ cookiecutter.package }}.latency import measure_latency
 from {{ cookiecutter.package }}.metrics import classification_metrics, regression_metrics, score, slice_metrics
-from {{ cookiecutter.package }}.params import METRICS
+from {{ cookiecutter.package }}.model import build_pipeline
+from {{ cookiecutter.package }}.params import METRICS, Model, Preprocessing
 from {{ cookiecutter.package }}.plots import curves, write_plots
 
 
@@ -26,10 +27,6 @@ def test_regression_metrics_on_known_predictions():
 
 
 def fitted_classifier(frame):
-    from sklearn.linear_model import LogisticRegression
-
-    from {{ cookiecutter.package }}.model import build_pipeline
-    from {{ cookiecutter.package }}.params import Model, Preprocessing
 
     features = frame.drop(columns="label")
     preprocessing = Preprocessing(numeric_imputer="median", scale_numeric=True, categorical_encoder="onehot")
