@@ -3,8 +3,11 @@
 import logging
 import os
 import subprocess
+import urllib.error
+import urllib.request
 from typing import Any
 
+from .errors import UserError
 from .tables import file_md5
 
 
@@ -13,14 +16,31 @@ def tracking_uri(configured: str) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or configured
 
 
+def check_server(uri: str, timeout: float = 5.0) -> None:
+    """Fail at once with one line when a tracking server does not answer: MLflow itself would retry
+    for minutes before giving up. A server that answers at all, even refusing, is reachable."""
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+            pass
+    except urllib.error.HTTPError:
+        pass
+    except OSError as error:
+        reason = getattr(error, "reason", error)
+        raise UserError(f"MLflow tracking server {uri}: unreachable ({reason}); start it, or unset "
+                        "MLFLOW_TRACKING_URI to record runs in the local store") from None
+
+
 def connect(configured_uri: str, experiment: str):
     """Import MLflow (slow, so only stages that log pay for it), point it at the store, pick the experiment."""
+    uri = tracking_uri(configured_uri)
+    if uri.startswith(("http://", "https://")):
+        check_server(uri)
     import mlflow
 
     # MLflow sets its loggers to INFO on import; the stages print their own summary instead.
     for noisy in ("alembic", "mlflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(tracking_uri(configured_uri))
+    mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment)
     return mlflow
 
