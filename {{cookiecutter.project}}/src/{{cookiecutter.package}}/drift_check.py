@@ -19,7 +19,7 @@ import pandas as pd
 from . import drift_stats as ds
 from .errors import UserError, run
 from .metrics import score
-from .params import LOWER_IS_BETTER, Drift, Params, load_params
+from .params import DRIFT_OVERRIDES, LOWER_IS_BETTER, Drift, Params, load_params
 from .tables import feature_columns, is_numeric, read_table, write_json, write_table
 
 ORDER = {"drift": 0, "warn": 1, "stable": 2, "insufficient_data": 3}
@@ -27,9 +27,7 @@ ORDER = {"drift": 0, "warn": 1, "stable": 2, "insufficient_data": 3}
 
 def thresholds(policy: Drift, name: str) -> dict:
     """The policy for one feature: the defaults, with its `drift.overrides` entry on top."""
-    base = {"psi_warn": policy.psi_warn, "psi_drift": policy.psi_drift, "pvalue": policy.pvalue,
-            "min_samples": policy.min_samples}
-    limits = base | policy.overrides.get(name, {})
+    limits = {key: getattr(policy, key) for key in DRIFT_OVERRIDES} | policy.overrides.get(name, {})
     return limits | {"min_samples": int(limits["min_samples"])}
 
 
@@ -53,20 +51,17 @@ def compare_feature(name: str, reference: pd.Series, current: pd.Series, policy:
         ref_values, cur_values = ref.to_numpy(float), cur.to_numpy(float)
         # Fewer bins for small batches: PSI's noise grows with the number of bins per row.
         bins = int(np.clip(min(len(ref), len(cur)) // policy.min_rows_per_bin, 2, policy.bins))
-        if ref_values.min() == ref_values.max():  # a constant reference: below, at, and above its one value
-            edges = np.array([ref_values[0], np.nextafter(ref_values[0], np.inf)])
-        else:
-            edges = ds.quantile_edges(ref_values, bins)
+        edges = ds.quantile_edges(ref_values, bins)
         ref_counts, cur_counts = ds.numeric_counts(ref_values, edges), ds.numeric_counts(cur_values, edges)
         statistic, pvalue = ds.ks_pvalue(ref_values, cur_values)
         row |= {"ks_statistic": round(statistic, 6),
                 "wasserstein": round(ds.wasserstein_normed(ref_values, cur_values), 6)}
-        moved = _numeric_move(ref_values, cur_values)
     else:
         categories, ref_counts, cur_counts = ds.categorical_counts(ref, cur)
         pvalue = ds.chi_square_pvalue(ref_counts, cur_counts)
-        moved = _category_move(categories, ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum())
     ref_share, cur_share = ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()
+    moved = (_numeric_move(ref_values, cur_values) if numeric
+             else _category_move(categories, ref_share, cur_share))
     value = ds.psi(ref_share, cur_share)
     row |= {"psi": round(value, 6), "js_distance": round(ds.js_distance(ref_share, cur_share), 6), "pvalue": pvalue}
     if policy.statistic == "psi":
@@ -113,10 +108,8 @@ def compare(reference: pd.DataFrame, current: pd.DataFrame, features: list[str],
 
 def prediction_drift(pipeline, reference: pd.DataFrame, current: pd.DataFrame, policy: Drift) -> dict:
     """The model's predictions on the current batch against those on the training data."""
-    if current.empty:
-        return compare_feature("prediction", pd.Series(pipeline.predict(reference)), pd.Series(dtype=float), policy)
-    return compare_feature("prediction", pd.Series(pipeline.predict(reference)), pd.Series(pipeline.predict(current)),
-                           policy)
+    predicted = pd.Series(pipeline.predict(current)) if len(current) else pd.Series(dtype=float)
+    return compare_feature("prediction", pd.Series(pipeline.predict(reference)), predicted, policy)
 
 
 def performance_decay(pipeline, current: pd.DataFrame, params: Params, test_metrics: dict) -> dict | None:

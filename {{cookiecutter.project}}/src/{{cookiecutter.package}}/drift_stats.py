@@ -26,7 +26,12 @@ def js_distance(reference_share: np.ndarray, current_share: np.ndarray) -> float
 
 
 def quantile_edges(reference: np.ndarray, bins: int) -> np.ndarray:
-    """Inner edges of `bins` quantile bins of the reference; repeated values merge bins."""
+    """Inner edges of `bins` quantile bins of the reference; repeated values merge bins.
+
+    A constant reference gets edges around its one value, so values below, at and above it differ.
+    """
+    if reference.min() == reference.max():
+        return np.array([reference[0], np.nextafter(reference[0], np.inf)])
     return np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1))[1:-1])
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import UserError, run
 from .params import LOWER_IS_BETTER, Gates, load_params
+from .tables import text_table
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,7 @@ def format_table(gates: list[dict]) -> str:
     rows = [("gate", "value", "threshold", "verdict", "detail")]
     rows += [(g["name"], _number(g["value"]), _number(g["threshold"]), "pass" if g["passed"] else "FAIL", g["detail"])
              for g in gates]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[4]]).rstrip()
-                     for row in rows)
+    return text_table(rows)
 
 
 def _number(value: float | None) -> str:

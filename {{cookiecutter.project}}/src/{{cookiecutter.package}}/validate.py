@@ -4,7 +4,7 @@ from .checks import Failure, check_frame
 from .contract import load_contract
 from .errors import UserError, run
 from .params import load_params
-from .tables import file_md5, read_table, write_json
+from .tables import file_md5, read_table, text_table, write_json
 
 
 def format_table(failures: list[Failure]) -> str:
@@ -12,8 +12,7 @@ def format_table(failures: list[Failure]) -> str:
     header = ("severity", "file", "column", "rule", "expected", "found", "examples")
     rows = [header] + [(f.severity, f.file, f.column, f.rule, f.expected, f.found,
                         ", ".join(map(repr, f.examples))[:40]) for f in failures]
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return text_table(rows)
 
 
 def main() -> None:
