@@ -28,6 +28,8 @@ BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 ENDPOINT_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
+# AWS region names (us-east-1, eu-central-2, us-gov-west-1, ...); S3-compatible stores accept them too.
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
 def package_problem(name: str) -> str | None:
@@ -74,6 +76,8 @@ def problems(answers: dict) -> list[str]:
         check("s3_bucket", bucket_problem(answers["s3_bucket"]))
         check("s3_prefix", None if PREFIX_RE.match(answers["s3_prefix"]) else
               "must use only letters, digits and !_.*'()/- (S3 safe key characters)")
+        check("s3_region", None if REGION_RE.match(answers["s3_region"]) else
+              "must be a region name such as us-east-1 or eu-central-1")
         endpoint = answers["s3_endpoint_url"]
         check("s3_endpoint_url", None if not endpoint or ENDPOINT_RE.match(endpoint) else
               "must be empty or an http(s):// URL without spaces")

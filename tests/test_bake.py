@@ -21,11 +21,11 @@ COMMON = {
     "data/raw/.gitignore", "data/current/.gitignore",
     *(f"{PACKAGE}/{module}.py" for module in (
         "__init__", "checks", "contract", "drift_check", "drift_stats", "errors", "evaluate", "gates", "latency",
-        "metrics", "model", "params", "plots", "prepare", "promote", "registry", "report", "simulate_drift", "tables",
-        "tracking", "train", "validate")),
+        "metrics", "model", "params", "plots", "prepare", "promote", "registry", "remote", "report", "simulate_drift",
+        "tables", "tracking", "train", "validate")),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_drift_check", "test_evaluate", "test_gates", "test_params", "test_pipeline", "test_prepare",
-        "test_tables", "test_train", "test_validate")),
+        "test_tables", "test_tracking", "test_train", "test_validate")),
 }
 SAMPLE = {"classification": "penguins", "regression": "auto_mpg"}
 JINJA = re.compile(r"\{\{|\{%|\{#")  # opening markers: closing ones also occur in f-strings
@@ -68,7 +68,7 @@ def test_bake_gives_the_exact_file_set_and_valid_configs(tmp_path, answers):
     assert list(pipeline["stages"]) == ["prepare", "validate", "train", "evaluate", "drift-check"]
     dvc_config = (project / ".dvc/config").read_text()
     if answers.get("dvc_remote") == "s3":
-        assert "url = s3://my-ml-bucket/my-ml-project" in dvc_config
+        assert "url = s3://my-ml-bucket/my-ml-project" in dvc_config and "region = us-east-1" in dvc_config
         assert ("endpointurl = http://127.0.0.1:5000" in dvc_config) == bool(answers.get("s3_endpoint_url"))
     else:
         assert "url = ../../my-ml-project-dvc-store" in dvc_config
@@ -153,6 +153,7 @@ BAD_ANSWERS = [
     ({"project": "my project!"}, "project='my project!': must be letters, digits"),
     ({"dvc_remote": "s3", "s3_bucket": "Bad_Bucket"}, "s3_bucket='Bad_Bucket': must be 3-63 lower-case"),
     ({"dvc_remote": "s3", "s3_bucket": "192.168.0.1"}, "s3_bucket='192.168.0.1'"),
+    ({"dvc_remote": "s3", "s3_region": "Mars"}, "s3_region='Mars': must be a region name"),
     ({"dvc_remote": "s3", "s3_endpoint_url": "ftp://x"}, "s3_endpoint_url='ftp://x': must be empty or an http(s)://"),
     ({"task": "clustering"}, "task"),
 ]

@@ -138,16 +138,3 @@ def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, m
     path.write_text(json.dumps(gate_report))
     promote_main()
     assert load_champion(mlflow, name).version == "2"
-
-
-def test_an_unreachable_tracking_server_fails_at_once_with_one_line(monkeypatch):
-    import socket
-
-    from {{ cookiecutter.package }}.tracking import connect
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
-    with pytest.raises(UserError, match=f"MLflow tracking server http://127.0.0.1:{port}: unreachable"):
-        connect("sqlite:///mlflow.db", "any")

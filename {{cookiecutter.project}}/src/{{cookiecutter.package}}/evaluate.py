@@ -67,7 +67,7 @@ def main() -> None:
     plots = write_plots(params.paths.plots, pipeline, features, y_true, params.task, settings.importance_repeats,
                         params.seed)
 
-    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
+    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
     champion = rescore_champion(mlflow, params, features, y_true)
     verdicts = judge(params.gates, scores, latency, slices, champion)
     gate_report = report(verdicts, model, champion)

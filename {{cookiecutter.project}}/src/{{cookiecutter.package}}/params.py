@@ -129,6 +129,7 @@ class Mlflow:
     tracking_uri: str
     experiment: str
     model_name: str  # the registered model whose `champion` alias serves
+    fallback_uri: str | None  # where train and evaluate record when the tracking server does not answer
 
 
 @dataclass(frozen=True)

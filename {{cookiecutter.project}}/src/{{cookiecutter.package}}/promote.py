@@ -22,6 +22,7 @@ def main() -> None:
     if failed:
         print(format_table(gate_report["gates"]))
         raise UserError(f"{path}: promotion refused: {len(failed)} gate(s) failed: {', '.join(failed)}")
+    # No fallback store here: a champion promoted elsewhere than the team's registry would serve no one.
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
     name = params.mlflow.model_name
     current = champion_version(mlflow, name)

@@ -52,7 +52,7 @@ def _fit_error(error: Exception, estimator: str) -> str:
 
 def log_run(pipeline: Pipeline, features: pd.DataFrame, params: Params, metrics: dict, best: dict) -> dict:
     """Record params, metrics, lineage tags and the model in MLflow; return where the run lives."""
-    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
+    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
     import skops.io
     from mlflow.models import infer_signature
 
