@@ -75,6 +75,24 @@ def mlflow_server(workdir: Path, mlflow: Path):
                   "--artifacts-destination", str(workdir / "artifacts")], workdir, "/health")
 
 
+def serve_s3(root: Path):
+    """moto's S3 server on a free loopback port."""
+    moto = Path(sys.executable).parent / "moto_server"
+    return serve([str(moto), "-H", "127.0.0.1", "-p", "{port}"], root / "moto", "/moto-api/")
+
+
+def s3_client(endpoint: str):
+    """A client of the loopback S3 server, with the dummy credentials moto accepts."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+                        region_name="us-east-1")
+
+
+def create_bucket(endpoint: str, bucket: str) -> None:
+    s3_client(endpoint).create_bucket(Bucket=bucket)
+
+
 @dataclass
 class Session:
     """A baked project, and what each command run in it printed, by step name."""

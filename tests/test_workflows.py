@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE, Session, bake, mlflow_server, serve
+from conftest import TEMPLATE, Session, bake, create_bucket, mlflow_server, serve_s3
 from test_pipeline import unseen_category_row
 from workflow_runner import run_job
 
@@ -136,18 +136,6 @@ def github(tmp_path_factory) -> Github:
                     "GIT_CONFIG_VALUE_0": "https://x-access-token:local@github.com/team/project.git"}
             hub.push("Sample data in the remote")
             yield hub
-
-
-def serve_s3(root: Path):
-    """moto's S3 server on a free loopback port."""
-    return serve([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", "{port}"], root / "moto", "/moto-api/")
-
-
-def create_bucket(endpoint: str, bucket: str) -> None:
-    import boto3
-
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                 region_name="us-east-1").create_bucket(Bucket=bucket)
 
 
 def params_edit(project: Path, change) -> None:
