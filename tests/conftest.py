@@ -37,12 +37,17 @@ def project_files(project: Path) -> set[str]:
             if path.is_file() and ".git" not in path.relative_to(project).parts}
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
 def serve(command: list[str], workdir: Path, health: str) -> Iterator[str]:
     """Run a server on a free loopback port (`{port}` in `command`) until the block ends; yield its URI."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     workdir.mkdir(parents=True)
     log = workdir / "server.log"
     with open(log, "w") as stream:

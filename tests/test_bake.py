@@ -25,7 +25,7 @@ COMMON = {
         "tables", "tracking", "train", "validate")),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_drift_check", "test_evaluate", "test_gates", "test_params", "test_pipeline", "test_prepare",
-        "test_tables", "test_tracking", "test_train", "test_validate")),
+        "test_remote", "test_tables", "test_tracking", "test_train", "test_validate")),
 }
 SAMPLE = {"classification": "penguins", "regression": "auto_mpg"}
 JINJA = re.compile(r"\{\{|\{%|\{#")  # opening markers: closing ones also occur in f-strings

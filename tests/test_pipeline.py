@@ -14,7 +14,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import Session, bake, mlflow_server
+from conftest import Session, bake, free_port, mlflow_server
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -116,6 +116,16 @@ def session(request, tmp_path_factory) -> Session:
         session.run("promote on the server", "make", "promote")
         session.run("registry on the server", str(project / ".venv/bin/python"), "-c", REGISTRY_SUMMARY)
         del session.env["MLFLOW_TRACKING_URI"]
+    # The server gone: train stops at once; with a fallback store named in params.yaml, it records there.
+    session.env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{free_port()}"
+    session.fail("train with the server down", "dvc", "repro", "--force", "--single-item", "train")
+    session.run("restore after the server was down", "dvc", "checkout")
+    params = yaml.safe_load(original)
+    params["mlflow"]["fallback_uri"] = "sqlite:///offline.db"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    session.run("train with a fallback store", "dvc", "repro", "--force", "--single-item", "train")
+    (project / "params.yaml").write_text(original)
+    del session.env["MLFLOW_TRACKING_URI"]
     session.run("clean", "make", "clean")
     return session
 
@@ -228,6 +238,15 @@ def test_a_tracking_server_named_by_the_environment_records_the_run_and_the_cham
     task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
     assert f"test_{QUALITY[task]}" in found["metrics"] and "latency_p95_ms" in found["metrics"]
     assert "version 1 is now the champion (was none)" in session.outputs["promote on the server"]
+
+
+@pytest.mark.slow
+def test_a_tracking_server_that_is_down_stops_train_at_once_unless_a_fallback_store_is_named(session):
+    output = session.outputs["train with the server down"]
+    assert "error: MLflow tracking server http://127.0.0.1:" in output and "unreachable" in output
+    assert "Traceback" not in output
+    fallback = session.outputs["train with a fallback store"]
+    assert "recording in sqlite:///offline.db instead" in fallback and (session.project / "offline.db").is_file()
 
 
 @pytest.mark.slow

@@ -51,8 +51,8 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
     uri = tracking_uri(configured_uri)
     problem = unreachable(uri) if uri.startswith(("http://", "https://")) else None
     if problem and fallback_uri is None:
-        raise UserError(f"MLflow tracking server {uri}: unreachable ({problem}); start it, or unset "
-                        "MLFLOW_TRACKING_URI to record runs in the local store")
+        raise UserError(f"MLflow tracking server {uri}: unreachable ({problem}); start it, point "
+                        "MLFLOW_TRACKING_URI elsewhere, or name a local store in params.yaml mlflow.fallback_uri")
     if problem:
         print(f"warning: MLflow tracking server {uri}: unreachable ({problem}); recording in {fallback_uri} "
               "instead (params.yaml: mlflow.fallback_uri)", file=sys.stderr)
@@ -64,10 +64,10 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
         logging.getLogger(noisy).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
-        # Artifacts in the project's mlruns/, not in the folder of whichever run came first (a queued experiment's
-        # folder is deleted). Two queued experiments may both get here: the second finds it made.
+        # Artifacts in the project's mlruns/, not in the folder of whichever run came first (a queued
+        # experiment's copy is deleted). Two queued experiments may both get here: the second finds it made.
+        root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
         try:
-            root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
             mlflow.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
         except mlflow.exceptions.MlflowException:
             pass
