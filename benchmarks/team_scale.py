@@ -33,6 +33,10 @@ def run(project: Path, env: dict, *command: str) -> float:
     return time.perf_counter() - started
 
 
+def amount(size: float) -> str:
+    return f"{size / MIB:.1f} MiB" if size >= MIB else f"{size / 1024:.0f} KiB"
+
+
 def bucket_contents(endpoint: str) -> tuple[int, int]:
     """Objects and bytes in the benchmark's bucket."""
     pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket="bench")
@@ -107,8 +111,8 @@ def main() -> None:
         rows.append(transfer(project, env, endpoint, "1 GiB in one file", "data/bulk-one.bin.dvc"))
     print("| data | objects sent | size | `dvc push` | `dvc pull` (fresh clone) |\n|---|---|---|---|---|")
     for name, files, size, pushed, pulled in rows:
-        print(f"| {name} | {files} | {size / MIB:.1f} MiB | {pushed:.1f} s ({size / MIB / pushed:.1f} MiB/s) "
-              f"| {pulled:.1f} s ({size / MIB / pulled:.1f} MiB/s) |")
+        print(f"| {name} | {files} | {amount(size)} | {pushed:.1f} s ({amount(size / pushed)}/s) "
+              f"| {pulled:.1f} s ({amount(size / pulled)}/s) |")
 
 
 if __name__ == "__main__":
