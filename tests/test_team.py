@@ -256,8 +256,9 @@ def test_a_queued_grid_runs_on_two_workers_and_the_best_experiment_can_be_applie
              for data in experiments.values()}
     assert tried == {(float(c), imputer) for c in GRID["train.model.params.C"]
                      for imputer in GRID["train.preprocessing.numeric_imputer"]}
-    runs = json.loads(developer.run("mlflow runs", str(project / ".venv/bin/python"), "-c", EXPERIMENT_RUNS))
-    assert sorted(runs) == sorted(experiments)  # one finished run per experiment, tagged with its name
+    store = json.loads(developer.run("mlflow runs", str(project / ".venv/bin/python"), "-c", EXPERIMENT_RUNS))
+    assert sorted(store["runs"]) == sorted(experiments)  # one finished run per experiment, tagged with its name
+    assert store["integrity"] == "ok"  # two workers wrote to one SQLite file
 
     def quality(name):
         return experiments[name]["metrics"]["metrics/evaluate.json"]["data"]["balanced_accuracy"]
@@ -269,12 +270,14 @@ def test_a_queued_grid_runs_on_two_workers_and_the_best_experiment_can_be_applie
     assert "best-of-grid" in git(project, "branch", "--list", "best-of-grid")
 
 
-# The finished MLflow runs the queued experiments logged in the project's store, by experiment name.
+# The finished MLflow runs the queued experiments logged in the project's store, by experiment name,
+# and SQLite's own check of the store file.
 EXPERIMENT_RUNS = """
-import json, mlflow, yaml
+import json, mlflow, sqlite3, yaml
+integrity = sqlite3.connect("mlflow.db").execute("PRAGMA integrity_check").fetchone()[0]
 mlflow.set_tracking_uri("sqlite:///mlflow.db")
 name = yaml.safe_load(open("params.yaml"))["mlflow"]["experiment"]
 runs = mlflow.search_runs(experiment_names=[name], output_format="list")
-print(json.dumps([run.data.tags["dvc.experiment"] for run in runs
-                  if "dvc.experiment" in run.data.tags and run.info.status == "FINISHED"]))
+print(json.dumps({"integrity": integrity, "runs": [run.data.tags["dvc.experiment"] for run in runs
+                  if "dvc.experiment" in run.data.tags and run.info.status == "FINISHED"]}))
 """

@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 from .errors import UserError, run
 
-CREDENTIAL_WAYS = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run "
-                   "`dvc remote modify --local {name} access_key_id ...` (written to the git-ignored .dvc/config.local)")
+CREDENTIAL_WAYS = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run `dvc remote modify "
+                   "--local {name} access_key_id ...` (written to the git-ignored .dvc/config.local)")
 
 
 def remote_config(name: str | None) -> tuple[str, dict]:
@@ -32,17 +32,16 @@ def s3_problem(name: str, settings: dict) -> str | None:
     import botocore.exceptions
     import botocore.session
 
-    url = settings["url"]
-    bucket = urlparse(url).netloc
+    bucket = urlparse(settings["url"]).netloc
     session = botocore.session.Session(profile=settings.get("profile"))
     keys = {"aws_access_key_id": settings.get("access_key_id"),
             "aws_secret_access_key": settings.get("secret_access_key")}
     if not all(keys.values()):  # not in .dvc/config.local: the environment, a profile, an instance role
         try:
             if session.get_credentials() is None:
-                return f"remote '{name}' ({url}): no AWS credentials found; " + CREDENTIAL_WAYS.format(name=name)
+                return "no AWS credentials found; " + CREDENTIAL_WAYS.format(name=name)
         except botocore.exceptions.ProfileNotFound as error:
-            return f"remote '{name}' ({url}): {error}; name a profile from ~/.aws/config"
+            return f"{error}; name a profile from ~/.aws/config"
     endpoint = settings.get("endpointurl")
     client = session.create_client("s3", endpoint_url=endpoint, region_name=settings.get("region"),
                                    **{key: value for key, value in keys.items() if value})
@@ -52,13 +51,13 @@ def s3_problem(name: str, settings: dict) -> str | None:
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code")
         if code in ("404", "NoSuchBucket"):
-            return (f"remote '{name}' ({url}): bucket '{bucket}' does not exist at {where}; create it, or "
-                    f"change the URL in .dvc/config (`dvc remote modify {name} url s3://BUCKET/PREFIX`)")
+            return (f"bucket '{bucket}' does not exist at {where}; create it, or change the URL "
+                    f"(`dvc remote modify {name} url s3://BUCKET/PREFIX`)")
         if code in ("403", "AccessDenied"):
-            return f"remote '{name}' ({url}): access to bucket '{bucket}' denied for these credentials at {where}"
-        return f"remote '{name}' ({url}): {where} answered {code}: {error}"
+            return f"access to bucket '{bucket}' denied for these credentials at {where}"
+        return f"{where} answered {code}: {error}"
     except botocore.exceptions.BotoCoreError as error:
-        return f"remote '{name}' ({url}): {error}"
+        return str(error)
     return None
 
 
@@ -67,7 +66,7 @@ def main(argv: list[str]) -> None:
     if urlparse(settings["url"]).scheme == "s3":
         problem = s3_problem(name, settings)
         if problem:
-            raise UserError(problem)
+            raise UserError(f"remote '{name}' ({settings['url']}): {problem}")
 
 
 if __name__ == "__main__":
