@@ -305,7 +305,7 @@ def test_push_fills_the_default_remote_beside_the_project(session):
 @pytest.mark.slow
 def test_the_everyday_commands_work(session):
     for target in ("setup", "repro", "gates", "drift-gate", "promote", "metrics", "exp", "plots", "test", "push", "pull",
-                   "lock", "clean"):
+                   "remote-s3", "lock", "clean"):
         assert f"make {target}" in session.outputs["help"]
     assert "dvc_plots/index.html" in session.outputs["plots"]  # the file itself goes with make clean
     assert "Everything is up to date" in session.outputs["pull"]

@@ -263,6 +263,12 @@ def test_a_queued_grid_runs_on_two_workers_and_the_best_experiment_can_be_applie
     def quality(name):
         return experiments[name]["metrics"]["metrics/evaluate.json"]["data"]["balanced_accuracy"]
     best = max(sorted(experiments), key=quality)
+    # The comparisons the README shows.
+    table = developer.run("compare", "dvc", "exp", "show", "--no-pager", "--only-changed",
+                          "--sort-by", "metrics/evaluate.json:balanced_accuracy")
+    assert all(name in table for name in experiments)
+    other = min(sorted(experiments), key=quality)
+    assert "dvc_plots/index.html" in developer.run("plots diff", "dvc", "plots", "diff", best, other)
     developer.run("apply", "dvc", "exp", "apply", best)
     applied = json.loads((project / "metrics/evaluate.json").read_text())
     assert applied["balanced_accuracy"] == quality(best)
