@@ -17,11 +17,10 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TEMPLATE / "tests"))
-from conftest import bake, create_bucket, s3_client, serve_s3  # noqa: E402  (the tests' own server and baking helpers)
+# The tests' own helpers: S3 server, baking, a user's environment, the grid the team tests run.
+from conftest import Session, bake, create_bucket, git, queue_grid, s3_client, serve_s3  # noqa: E402
 
 MIB = 1 << 20
-GRID = ["--set-param", "train.model.params.C=0.1,2.0,10.0",
-        "--set-param", "train.preprocessing.numeric_imputer=mean,most_frequent"]
 
 
 def run(project: Path, env: dict, *command: str) -> float:
@@ -52,47 +51,41 @@ def transfer(project: Path, env: dict, endpoint: str, name: str, *targets: str) 
     objects, size = bucket_contents(endpoint)
     pushed = run(project, env, "dvc", "push", *targets)
     after = bucket_contents(endpoint)
-    subprocess.run(["git", "add", "--all"], cwd=project, check=True)
-    subprocess.run(["git", "commit", "--quiet", "--allow-empty", "-m", name], cwd=project, check=True)
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--allow-empty", "-m", name)
     clone = project.parent / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(project), str(clone)], check=True)
+    git(project.parent, "clone", "--quiet", str(project), str(clone))
     pulled = run(clone, env, "dvc", "pull", *targets)
     shutil.rmtree(clone)
     return name, after[0] - objects, after[1] - size, pushed, pulled
 
 
-def grid(project: Path, env: dict, workers: int) -> float:
+def grid(session: Session, workers: int) -> float:
     """Wall time of the six-experiment grid with `workers` queue workers, from an empty run cache."""
-    shutil.rmtree(project / ".dvc/cache/runs", ignore_errors=True)
-    run(project, env, "dvc", "exp", "remove", "--all-commits")
-    run(project, env, "dvc", "exp", "run", "--queue", *GRID)
+    shutil.rmtree(session.project / ".dvc/cache/runs", ignore_errors=True)
+    session.run("forget earlier experiments", "dvc", "exp", "remove", "--all-commits")
     started = time.perf_counter()
-    run(project, env, "dvc", "queue", "start", "--jobs", str(workers))
-    while True:
-        status = subprocess.run(["dvc", "queue", "status"], cwd=project, env=env, capture_output=True, text=True).stdout
-        if "Queued" not in status and "Running" not in status:
-            break
-        time.sleep(1)
+    status = queue_grid(session, workers)
     elapsed = time.perf_counter() - started
     if status.count("Success") != 6:
         sys.exit(f"the grid did not succeed:\n{status}")
-    run(project, env, "dvc", "queue", "remove", "--success")
+    session.run("clear the queue", "dvc", "queue", "remove", "--success")
     return elapsed
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, serve_s3(Path(tmp)) as endpoint:
         project = bake(Path(tmp), dvc_remote="s3", s3_bucket="bench", s3_prefix="project", s3_endpoint_url=endpoint)
-        env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
-        env |= {"PATH": f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}", "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+        session = Session.for_project(project)
+        env = session.env  # the project's virtualenv first on PATH, and moto's dummy credentials
+        env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
         create_bucket(endpoint, "bench")
         run(project, env, "make", "setup")
         run(project, env, "make", "repro")
-        subprocess.run(["git", "add", "--all"], cwd=project, check=True)
-        subprocess.run(["git", "commit", "--quiet", "-m", "First run"], cwd=project, check=True)
+        git(project, "add", "--all")
+        git(project, "commit", "--quiet", "-m", "First run")
 
-        one, two = grid(project, env, 1), grid(project, env, 2)
+        one, two = grid(session, 1), grid(session, 2)
         print("| six-experiment grid (`dvc exp run --queue`, two train params) | wall time |\n|---|---|")
         print(f"| one worker | {one:.1f} s |\n| two workers (`dvc queue start --jobs 2`) | {two:.1f} s "
               f"({one / two:.2f}x faster) |\n")

@@ -37,6 +37,10 @@ def project_files(project: Path) -> set[str]:
             if path.is_file() and ".git" not in path.relative_to(project).parts}
 
 
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (at the moment of asking)."""
     with socket.socket() as probe:
@@ -130,3 +134,19 @@ class Session:
         result = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
         self.outputs[step] = result.stdout + result.stderr
         assert result.returncode != 0, f"{' '.join(command)} should have failed:\n{self.outputs[step]}"
+
+
+# A grid of experiments: two train params, three and two values, none of them the committed params.
+GRID = {"train.model.params.C": ("0.1", "2.0", "10.0"), "train.preprocessing.numeric_imputer": ("mean", "most_frequent")}
+
+
+def queue_grid(session: Session, workers: int, timeout: float = 900) -> str:
+    """Queue the grid, run it with `workers` queue workers, wait for the end; the last `dvc queue status`."""
+    sets = [option for key, values in GRID.items() for option in ("--set-param", f"{key}={','.join(values)}")]
+    session.run("queue", "dvc", "exp", "run", "--queue", *sets)
+    session.run("start", "dvc", "queue", "start", "--jobs", str(workers))
+    deadline = time.monotonic() + timeout
+    while any(state in session.run("queue status", "dvc", "queue", "status") for state in ("Queued", "Running")):
+        assert time.monotonic() < deadline, session.outputs["queue status"]
+        time.sleep(1)
+    return session.outputs["queue status"]

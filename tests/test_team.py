@@ -9,25 +9,17 @@ pushed, and each test works in fresh clones of it that share the developer's vir
 import hashlib
 import json
 import socket
-import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import Session, bake, create_bucket, s3_client, serve_s3
+from conftest import GRID, Session, bake, create_bucket, git, queue_grid, s3_client, serve_s3
 
 BUCKET = "team-data"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-# Two train params, three and two values: six experiments, none of them the committed params.
-GRID = {"train.model.params.C": ("0.1", "2.0", "10.0"), "train.preprocessing.numeric_imputer": ("mean", "most_frequent")}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def md5(path: Path) -> str:
@@ -233,14 +225,8 @@ def test_make_remote_s3_moves_a_local_project_to_s3(team):
 @pytest.mark.slow
 def test_a_queued_grid_runs_on_two_workers_and_the_best_experiment_can_be_applied(team):
     developer, project = team.developer, team.developer.project
-    sets = [option for key, values in GRID.items() for option in ("--set-param", f"{key}={','.join(values)}")]
-    developer.run("queue", "dvc", "exp", "run", "--queue", *sets)
-    developer.run("start", "dvc", "queue", "start", "--jobs", "2")
-    deadline = time.monotonic() + 900
-    while any(state in developer.run("queue status", "dvc", "queue", "status") for state in ("Queued", "Running")):
-        assert time.monotonic() < deadline, developer.outputs["queue status"]
-        time.sleep(2)
-    assert developer.outputs["queue status"].count("Success") == 6, developer.outputs["queue status"]
+    status = queue_grid(developer, workers=2)
+    assert status.count("Success") == 6, status
     assert git(project, "status", "--porcelain") == ""
     assert "Data and pipelines are up to date" in developer.run("status", "dvc", "status")
     for path in (project / ".dvc/cache/files/md5").rglob("*"):  # each cache file is named by its content's MD5

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE, Session, bake, create_bucket, mlflow_server, serve_s3
+from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, serve_s3
 from test_pipeline import unseen_category_row
 from workflow_runner import run_job
 
@@ -69,10 +69,6 @@ def test_the_workflows_pass_actionlint_and_zizmor_with_least_privilege(tmp_path,
         for line in re.findall(r"uses: (.+)", text):
             assert SHA_PIN.match(line), f"{path}: not pinned to a commit: {line}"
         assert "AWS_SECRET_ACCESS_KEY: ${{ secrets." in text or "AWS_SECRET" not in text
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 class Github:

@@ -11,10 +11,6 @@ from urllib.parse import urlparse
 
 from .errors import UserError, run
 
-CREDENTIAL_WAYS = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run `dvc remote modify "
-                   "--local {name} access_key_id ...` (written to the git-ignored .dvc/config.local)")
-
-
 def remote_config(name: str | None) -> tuple[str, dict]:
     """The remote's name and settings, as DVC merges them from .dvc/config and .dvc/config.local."""
     from dvc.config import Config
@@ -39,7 +35,8 @@ def s3_problem(name: str, settings: dict) -> str | None:
     if not all(keys.values()):  # not in .dvc/config.local: the environment, a profile, an instance role
         try:
             if session.get_credentials() is None:
-                return "no AWS credentials found; " + CREDENTIAL_WAYS.format(name=name)
+                return ("no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, "
+                        f"or run `dvc remote modify --local {name} access_key_id ...` (the git-ignored .dvc/config.local)")
         except botocore.exceptions.ProfileNotFound as error:
             return f"{error}; name a profile from ~/.aws/config"
     endpoint = settings.get("endpointurl")
