@@ -1,4 +1,3 @@
-import dataclasses
 import json
 from pathlib import Path
 
@@ -7,12 +6,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from {{ cookiecutter.package }} import drift_stats as ds
-from {{ cookiecutter.package }}.drift_check import (compare, compare_feature, markdown_report, performance_decay,
-                                                     prediction_drift, summarize)
+from {{ cookiecutter.package }}.config import Drift, load_params
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.params import Drift, load_params
-from {{ cookiecutter.package }}.simulate_drift import simulate
+from {{ cookiecutter.package }}.monitoring import statistics as ds
+from {{ cookiecutter.package }}.monitoring.drift import compare, compare_feature, prediction_drift
+from {{ cookiecutter.package }}.monitoring.report import markdown_report
+from {{ cookiecutter.package }}.monitoring.simulate import simulate
+from {{ cookiecutter.package }}.monitoring.verdict import Decay, performance_decay, summarize
 
 POLICY = Drift(statistic="psi", bins=10, min_rows_per_bin=20, psi_warn=0.1, psi_drift=0.2, pvalue=0.05,
                min_samples=30, dataset_drift_share=0.3, overrides={}, max_decay=0.05, fail_stage=False)
@@ -29,7 +29,7 @@ def test_psi_matches_the_formula_worked_by_hand():
 def test_the_tests_and_distances_match_independent_computations():
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, 300), rng.normal(0.3, 1, 200)
-    assert ds.ks_pvalue(a, b) == pytest.approx(tuple(stats.ks_2samp(a, b)))
+    assert ds.ks_test(a, b) == pytest.approx(tuple(stats.ks_2samp(a, b)))
     ref, cur = np.array([30, 50, 20, 0]), np.array([10, 60, 25, 5])
     expected = stats.chi2_contingency(np.array([[30, 50, 20, 0], [10, 60, 25, 5]]), correction=False).pvalue
     assert ds.chi_square_pvalue(ref, cur) == pytest.approx(expected)
@@ -51,14 +51,14 @@ FEATURES = ["x", "y", "z", "kind"]
 
 def test_false_alarms_on_unchanged_data_are_rare():
     rng = np.random.default_rng(11)
-    drifted = sum(summarize(compare(frame(rng, 1000), frame(rng, 1000), FEATURES, POLICY), POLICY)["verdict"] == "drift"
+    drifted = sum(summarize(compare(frame(rng, 1000), frame(rng, 1000), FEATURES, POLICY), POLICY).verdict == "drift"
                   for _ in range(200))
     assert drifted <= 10, f"{drifted} of 200 unchanged batches called drift"
 
 
 @pytest.mark.parametrize("statistic", ["psi", "pvalue"])
 def test_a_half_sd_shift_is_flagged_and_the_other_features_stay_stable(statistic):
-    policy = Drift(**{**POLICY.__dict__, "statistic": statistic})
+    policy = POLICY.model_copy(update={"statistic": statistic})
     rng = np.random.default_rng(12)
     flagged = quiet = 0
     for _ in range(200):
@@ -76,11 +76,11 @@ def test_small_empty_missing_and_constant_features_say_so_and_never_give_nan():
     table = compare(reference, current, [*FEATURES, "flat", "gone"], POLICY)
     assert set(table["verdict"]) == {"insufficient_data"}
     summary = summarize(table, POLICY)
-    assert summary["verdict"] == "insufficient_data" and summary["recommendation"] == "none"
+    assert summary.verdict == "insufficient_data" and summary.recommendation == "none"
     assert "fewer than 30 to judge" in table["moved"].iloc[0]
     empty = compare(reference, current.iloc[:0], FEATURES, POLICY)
     assert set(empty["verdict"]) == {"insufficient_data"}
-    json.dumps(empty.to_dict("records") + [summary], allow_nan=False)
+    json.dumps(empty.to_dict("records") + [summary.model_dump()], allow_nan=False)
 
     big = frame(rng, 500).assign(flat=1.0)
     flat = compare(reference, big, ["flat"], POLICY).iloc[0]
@@ -106,7 +106,7 @@ def test_unseen_categories_more_missing_values_and_overrides():
     table = compare(reference, current, FEATURES, POLICY).set_index("feature")
     assert table.loc["kind", "verdict"] == "drift" and "unseen in training" in table.loc["kind", "moved"]
     assert "missing 0% -> 3" in table.loc["y", "moved"]
-    lenient = Drift(**{**POLICY.__dict__, "overrides": {"kind": {"psi_drift": 50.0, "psi_warn": 40.0}}})
+    lenient = POLICY.model_copy(update={"overrides": {"kind": {"psi_drift": 50.0, "psi_warn": 40.0}}})
     row = compare_feature("kind", reference["kind"], current["kind"], lenient)
     assert row["verdict"] == "stable" and row["psi_drift"] == 50.0
 
@@ -116,11 +116,12 @@ def test_the_batch_verdict_and_the_recommendation():
     reference = frame(rng, 1000)
     shifted = frame(rng, 1000, shift=1.0).assign(y=lambda f: f["y"] + 2)
     summary = summarize(compare(reference, shifted, FEATURES, POLICY), POLICY)
-    assert summary["verdict"] == "drift" and summary["recommendation"] == "retrain"
-    assert summary["drifted_features"] == 2 and summary["max_psi_feature"] in ("x", "y")
-    decay = {"metric": "accuracy", "test": 0.9, "current": 0.7, "rows": 100, "decay": 0.2, "concept_drift": True}
-    stable = summarize(compare(reference, frame(rng, 1000), FEATURES, POLICY), POLICY, decay=decay)
-    assert stable["verdict"] == "stable" and stable["recommendation"] == "retrain"
+    assert summary.verdict == "drift" and summary.recommendation == "retrain"
+    assert summary.drifted_features == 2 and summary.max_psi_feature in ("x", "y")
+    assert {"x", "y"} <= {moved.feature for moved in summary.moved}
+    decay = Decay(metric="accuracy", test=0.9, current=0.7, rows=100, decay=0.2, concept_drift=True)
+    stable = summarize(compare(reference, frame(rng, 1000), FEATURES, POLICY), POLICY, performance=decay)
+    assert stable.verdict == "stable" and stable.recommendation == "retrain"
 
 
 def test_the_report_lists_drifted_features_first_with_how_they_moved():
@@ -134,6 +135,19 @@ def test_the_report_lists_drifted_features_first_with_how_they_moved():
     assert lines[2].startswith(("| y | stable", "| z | stable")) and report.startswith("# Drift: drift (recommendation: retrain)")
 
 
+def test_every_statistic_of_the_table_is_a_column_of_the_drift_table_and_of_the_report():
+    rng = np.random.default_rng(9)
+    table = compare(frame(rng, 500), frame(rng, 500, shift=0.3), FEATURES, POLICY)
+    assert set(ds.STATISTICS) <= set(table.columns)
+    numeric, categorical = table.set_index("feature").loc["x"], table.set_index("feature").loc["kind"]
+    for name, statistic in ds.STATISTICS.items():
+        assert np.isfinite(numeric[name]) if statistic.numeric else numeric[name] is None
+        assert np.isfinite(categorical[name]) if statistic.categorical else pd.isna(categorical[name])
+    report = markdown_report(table, summarize(table, POLICY), 500, 500)
+    header = next(line for line in report.splitlines() if line.startswith("| feature |"))
+    assert all(f" {statistic.title} |" in header for statistic in ds.STATISTICS.values())
+
+
 def test_prediction_drift_and_performance_decay(frame):
     from sklearn.linear_model import LogisticRegression
 
@@ -144,15 +158,15 @@ def test_prediction_drift_and_performance_decay(frame):
     moved = prediction_drift(model, features, features + 5, POLICY)
     assert moved["verdict"] == "drift"
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
-    params = dataclasses.replace(params, task="classification", target="label",
-                                 gates=dataclasses.replace(params.gates, champion=dataclasses.replace(
-                                     params.gates.champion, metric="accuracy")))
+    champion = params.gates.champion.model_copy(update={"metric": "accuracy"})
+    params = params.model_copy(update={"task": "classification", "target": "label",
+                                       "gates": params.gates.model_copy(update={"champion": champion})})
     labelled = frame[["size", "label"]]
     tested = {"accuracy": model.score(features, frame["label"])}
     flipped = labelled.assign(label=labelled["label"].map({"big": "small", "small": "big"}))
-    assert not performance_decay(model, labelled, params, tested)["concept_drift"]
+    assert not performance_decay(model, labelled, params, tested).concept_drift
     decay = performance_decay(model, flipped, params, tested)
-    assert decay["concept_drift"] and decay["decay"] > 0.5
+    assert decay.concept_drift and decay.decay > 0.5
     assert performance_decay(model, labelled.drop(columns="label"), params, tested) is None
 
 

@@ -2,17 +2,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package }}.latency import measure_latency
-from {{ cookiecutter.package }}.metrics import classification_metrics, regression_metrics, score, slice_metrics
-from {{ cookiecutter.package }}.model import build_pipeline
-from {{ cookiecutter.package }}.params import METRICS, Model, Preprocessing
-from {{ cookiecutter.package }}.plots import curves, write_plots
+from {{ cookiecutter.package }}.config import Model, Preprocessing
+from {{ cookiecutter.package }}.errors import ConfigError
+from {{ cookiecutter.package }}.model.latency import measure_latency
+from {{ cookiecutter.package }}.model.metrics import METRICS, Predictions, compute, metric_names, score
+from {{ cookiecutter.package }}.model.pipeline import build_pipeline
+from {{ cookiecutter.package }}.model.plots import curves, plot_tables, write_plots
+from {{ cookiecutter.package }}.model.slices import slice_metrics
 
 
 def test_classification_metrics_on_known_predictions():
     y_true = pd.Series(["a", "a", "b", "b"])
     proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
-    scores = classification_metrics(y_true, np.array(["a", "b", "b", "b"]), proba, np.array(["a", "b"]))
+    predicted = Predictions(y_true, np.array(["a", "b", "b", "b"]), proba, np.array(["a", "b"]))
+    scores = compute(metric_names("classification"), predicted)
     assert scores["accuracy"] == 0.75
     assert scores["balanced_accuracy"] == 0.75
     assert scores["roc_auc"] == 1.0
@@ -20,23 +23,27 @@ def test_classification_metrics_on_known_predictions():
 
 
 def test_regression_metrics_on_known_predictions():
-    scores = regression_metrics(pd.Series([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0]))
+    scores = compute(metric_names("regression"), Predictions(pd.Series([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])))
     assert scores["mae"] == pytest.approx(2 / 3, abs=1e-6)
     assert scores["rmse"] == pytest.approx(np.sqrt(4 / 3), abs=1e-6)
     assert scores["r2"] == pytest.approx(1 - 4 / 2, abs=1e-6)
 
 
-def fitted_classifier(frame):
+def test_the_metrics_table_gives_each_metric_a_task_and_a_direction():
+    assert set(metric_names("classification")) | set(metric_names("regression")) == set(METRICS)
+    assert {name for name, metric in METRICS.items() if not metric.higher_is_better} == {"log_loss", "rmse", "mae"}
 
+
+def fitted_classifier(frame):
     features = frame.drop(columns="label")
     preprocessing = Preprocessing(numeric_imputer="median", scale_numeric=True, categorical_encoder="onehot")
-    model = Model("sklearn.linear_model.LogisticRegression", {})
+    model = Model(estimator="sklearn.linear_model.LogisticRegression", params={})
     return build_pipeline(features, model, preprocessing, 0).fit(features, frame["label"]), features
 
 
 def test_score_gives_every_metric_of_the_task(frame):
     pipeline, features = fitted_classifier(frame)
-    assert set(score(pipeline, features, frame["label"], "classification")) == set(METRICS["classification"])
+    assert set(score(pipeline, features, frame["label"], "classification")) == set(metric_names("classification"))
 
 
 def test_slice_metrics_per_group_and_the_largest_gap_among_big_enough_groups():
@@ -67,26 +74,31 @@ def test_the_curves_enclose_the_roc_auc(classes):
     proba = rng.dirichlet(np.ones(classes), 300) + np.eye(classes)[np.searchsorted(labels, y_true)] * 0.5
     proba /= proba.sum(axis=1, keepdims=True)
     tables = curves(y_true, proba, labels)
-    roc = tables["roc.csv"]
+    roc = tables["roc"]
     area = np.trapezoid(roc["tpr"], roc["fpr"])
     expected = (sk.roc_auc_score(y_true == "b", proba[:, 1]) if classes == 2
                 else sk.roc_auc_score(y_true, proba, average="micro", multi_class="ovr", labels=labels))
     assert area == pytest.approx(expected, abs=1e-3)
-    assert list(tables["precision_recall.csv"].columns) == ["recall", "precision"]
+    assert list(tables["precision_recall"].columns) == ["recall", "precision"]
 
 
 def test_the_plot_tables_are_written_for_each_task(tmp_path, frame):
     from sklearn.linear_model import Ridge
 
     pipeline, features = fitted_classifier(frame)
-    assert write_plots(str(tmp_path / "c"), pipeline, features, frame["label"], "classification", 2, 0) == [
-        "importance.csv", "precision_recall.csv", "predictions.csv", "roc.csv"]
+    tables = plot_tables(pipeline, features, frame["label"], "classification", 2, 0)
+    assert sorted(tables) == ["importance", "precision_recall", "predictions", "roc"]
     numbers = features[["size"]]
     ridge = Ridge().fit(numbers, frame["weight"].fillna(30))
-    assert write_plots(str(tmp_path / "r"), ridge, numbers, frame["weight"].fillna(30), "regression", 2, 0) == [
-        "importance.csv", "predictions.csv", "residuals.csv"]
-    importance = pd.read_csv(tmp_path / "c/importance.csv")
+    assert sorted(plot_tables(ridge, numbers, frame["weight"].fillna(30), "regression", 2, 0)) == [
+        "importance", "predictions", "residuals"]
+    paths = {name: str(tmp_path / f"plots/{name}.csv") for name in ("importance", "roc")}
+    write_plots(paths, tables)
+    assert sorted(path.name for path in (tmp_path / "plots").iterdir()) == ["importance.csv", "roc.csv"]
+    importance = pd.read_csv(tmp_path / "plots/importance.csv")
     assert set(importance["feature"]) == set(features.columns)
+    with pytest.raises(ConfigError, match=r"key 'paths.plots.residuals': expected one of the plots evaluate draws"):
+        write_plots({"residuals": str(tmp_path / "r.csv")}, tables)
 
 
 def test_latency_percentiles_and_throughput(frame):

@@ -1,4 +1,3 @@
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -7,17 +6,18 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
+from {{ cookiecutter.package }}.commands.gates import main as gates_main
+from {{ cookiecutter.package }}.config import ChampionGate, Gates
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.gates import judge, report
-from {{ cookiecutter.package }}.gates import main as gates_main
-from {{ cookiecutter.package }}.params import Champion, Gates
+from {{ cookiecutter.package }}.model.gates import ChampionScore, GateReport, judge
+from {{ cookiecutter.package }}.tracking.runs import RunInfo
 
 GATES = Gates(minimum={"balanced_accuracy": 0.8}, maximum={"log_loss": 0.5}, max_latency_p95_ms=20.0,
-              max_slice_gap=0.1, champion=Champion(metric="balanced_accuracy", tolerance=0.02))
+              max_slice_gap=0.1, champion=ChampionGate(metric="balanced_accuracy", tolerance=0.02))
 SCORES = {"balanced_accuracy": 0.9, "log_loss": 0.3}
 LATENCY = {"p95_ms": 5.0}
 SLICES = {"column": "island", "metric": "accuracy", "gap": 0.05}
-MODEL = {"run_id": "r1", "model_id": "m-1", "model_uri": "models:/m-1"}
+MODEL = RunInfo(run_id="r1", experiment_id="1", model_id="m-1", model_uri="models:/m-1", tracking_uri="sqlite://")
 
 
 def verdicts(scores=SCORES, latency=LATENCY, slices=SLICES, champion=None, gates=GATES):
@@ -46,18 +46,19 @@ def test_each_kind_of_threshold_fails_alone(change, failed):
 
 
 def test_a_better_champion_fails_the_challenger_and_a_worse_one_does_not():
-    better = {"version": "3", "run_id": "r0", "metric": "balanced_accuracy", "score": 0.95}
+    better = ChampionScore(version="3", run_id="r0", metric="balanced_accuracy", score=0.95)
     gate = verdicts(champion=better)["champion balanced_accuracy"]
     assert not gate.passed and gate.threshold == 0.93 and "version 3 scores 0.95" in gate.detail
-    within_tolerance = {**better, "score": 0.91}
+    within_tolerance = better.model_copy(update={"score": 0.91})
     assert verdicts(champion=within_tolerance)["champion balanced_accuracy"].passed
-    lower_is_better = dataclasses.replace(GATES, champion=Champion(metric="log_loss", tolerance=0.0))
-    assert not verdicts(champion={**better, "score": 0.2}, gates=lower_is_better)["champion log_loss"].passed
-    assert verdicts(champion={**better, "score": 0.4}, gates=lower_is_better)["champion log_loss"].passed
+    lower_is_better = GATES.model_copy(update={"champion": ChampionGate(metric="log_loss", tolerance=0.0)})
+    lower = better.model_copy(update={"metric": "log_loss", "score": 0.2})
+    assert not verdicts(champion=lower, gates=lower_is_better)["champion log_loss"].passed
+    assert verdicts(champion=lower.model_copy(update={"score": 0.4}), gates=lower_is_better)["champion log_loss"].passed
 
 
 def test_a_champion_that_cannot_score_the_new_data_is_no_obstacle():
-    unable = {"version": "2", "run_id": "r0", "metric": "balanced_accuracy", "score": None, "error": "columns differ"}
+    unable = ChampionScore(version="2", run_id="r0", metric="balanced_accuracy", score=None, error="columns differ")
     gate = verdicts(champion=unable)["champion balanced_accuracy"]
     assert gate.passed and "cannot score this test split (columns differ)" in gate.detail
 
@@ -71,33 +72,32 @@ def project(tmp_path, monkeypatch):
 
 
 def write_report(project, scores, champion=None):
-    from {{ cookiecutter.package }}.params import load_params
+    from {{ cookiecutter.package }}.config import load_params
 
     params = load_params()
-    gate_report = report(judge(dataclasses.replace(params.gates, minimum={"balanced_accuracy": 0.8}, maximum={}),
-                               scores, LATENCY, {}, champion), MODEL, champion)
+    gates = judge(params.gates.model_copy(update={"minimum": {"balanced_accuracy": 0.8}, "maximum": {}}),
+                  scores, LATENCY, {}, champion)
     path = project / params.paths.gates
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(gate_report))
+    GateReport(passed=all(gate.passed for gate in gates), model=MODEL, champion=champion, gates=gates).save(path)
     return path
 
 
 def test_the_gate_command_prints_the_table_and_fails_naming_each_failed_gate(project, capsys):
     write_report(project, {"balanced_accuracy": 0.9})
-    gates_main([])
+    gates_main()
     assert "all 3 passed" in capsys.readouterr().out
     write_report(project, {"balanced_accuracy": 0.5})
     with pytest.raises(UserError, match=r"gates.json: 1 gate\(s\) failed: minimum balanced_accuracy"):
-        gates_main([])
+        gates_main()
     assert "FAIL" in capsys.readouterr().out
 
 
 def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, monkeypatch):
     """Against a real MLflow store (SQLite in the temporary folder)."""
-    from {{ cookiecutter.package }}.params import load_params
-    from {{ cookiecutter.package }}.promote import main as promote_main
-    from {{ cookiecutter.package }}.registry import load_champion
-    from {{ cookiecutter.package }}.tracking import connect
+    from {{ cookiecutter.package }}.commands.promote import main as promote_main
+    from {{ cookiecutter.package }}.config import load_params
+    from {{ cookiecutter.package }}.tracking.connection import connect
+    from {{ cookiecutter.package }}.tracking.registry import load_champion
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     params = load_params()
@@ -108,7 +108,8 @@ def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, m
         with mlflow.start_run() as active:
             info = mlflow.sklearn.log_model(model.fit(features, labels), name="model", serialization_format="skops",
                                             skops_trusted_types=[], pip_requirements=["scikit-learn"])
-        return {"run_id": active.info.run_id, "model_id": info.model_id, "model_uri": info.model_uri}
+        return {"run_id": active.info.run_id, "experiment_id": active.info.experiment_id, "model_id": info.model_id,
+                "model_uri": info.model_uri, "tracking_uri": mlflow.get_tracking_uri()}
 
     name = params.mlflow.model_name
     assert load_champion(mlflow, name) is None
@@ -134,7 +135,8 @@ def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, m
     with pytest.raises(UserError, match="judged against champion version None, but the champion is now version 1"):
         promote_main()
     second = logged(LogisticRegression())
-    gate_report |= {"model": second, "champion": {"version": "1", "run_id": first["run_id"]}}
+    gate_report |= {"model": second, "champion": {"version": "1", "run_id": first["run_id"],
+                                                  "metric": "balanced_accuracy", "score": 0.5}}
     path.write_text(json.dumps(gate_report))
     promote_main()
     assert load_champion(mlflow, name).version == "2"

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from {{ cookiecutter.package }}.config import load_params
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.params import load_params
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 

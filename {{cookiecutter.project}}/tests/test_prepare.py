@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.prepare import clean, split
+from {{ cookiecutter.package }}.stages.prepare import clean, split
 
 
 def test_clean_drops_listed_columns_rows_without_target_and_duplicates(frame):

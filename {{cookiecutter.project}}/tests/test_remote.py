@@ -3,7 +3,7 @@
 import pytest
 
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.remote import main
+from {{ cookiecutter.package }}.commands.remote_check import main
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.tables import read_table, write_table
+from {{ cookiecutter.package }}.data.tables import read_table, write_table
 
 
 @pytest.mark.parametrize(

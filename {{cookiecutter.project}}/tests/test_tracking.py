@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.tracking import connect, tracking_uri
+from {{ cookiecutter.package }}.tracking.connection import connect, tracking_uri
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package }}.config import Model, Preprocessing, Search, load_params
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.model import build_estimator, build_pipeline
-from {{ cookiecutter.package }}.params import Model, Preprocessing, Search, load_params
-from {{ cookiecutter.package }}.train import fit
+from {{ cookiecutter.package }}.model.pipeline import build_estimator, build_pipeline
+from {{ cookiecutter.package }}.stages.train import fit
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 PREPROCESSING = Preprocessing(numeric_imputer="median", scale_numeric=True, categorical_encoder="onehot")
@@ -51,19 +50,19 @@ def test_numbers_the_contract_calls_categories_are_encoded_not_scaled(frame):
     features = frame.drop(columns="label").assign(store=[101, 205, 307] * 20)
     model = Model(estimator="sklearn.linear_model.LogisticRegression", params={})
     pipeline = build_pipeline(features, model, PREPROCESSING, 0, categorical={"color", "store"}).fit(features, frame["label"])
-    names = set(pipeline[:-1].get_feature_names_out())
+    names = set(pipeline.named_steps["preprocess"].get_feature_names_out())
     assert {"store_101", "store_205", "store_307"} <= names and "store" not in names
 
 
 def project_params(**train):
     """The project's params with some train settings replaced."""
     params = load_params(PROJECT_PARAMS)
-    return dataclasses.replace(params, task="classification", train=dataclasses.replace(params.train, **train))
+    return params.model_copy(update={"task": "classification", "train": params.train.model_copy(update=train)})
 
 
 def test_a_grid_search_picks_the_best_arguments_and_refits(frame):
     search = Search(kind="grid", grid={"C": [0.0001, 1.0]}, cv=3, n_iter=1, scoring="balanced_accuracy")
-    params = project_params(model=Model("sklearn.linear_model.LogisticRegression", {"max_iter": 500}), search=search)
+    params = project_params(model=Model(estimator="sklearn.linear_model.LogisticRegression", params={"max_iter": 500}), search=search)
     features = frame.drop(columns="label")
     pipeline, found = fit(features, frame["label"], params)
     assert found["best_params"] == {"C": 1.0} and 0.5 < found["cv_best_score"] <= 1
@@ -73,7 +72,7 @@ def test_a_grid_search_picks_the_best_arguments_and_refits(frame):
 def test_a_random_search_is_repeatable_with_the_seed(frame):
     search = Search(kind="random", grid={"max_depth": [1, 2, 3, 4], "n_estimators": [5, 10, 20]}, cv=3, n_iter=3,
                     scoring=None)
-    params = project_params(model=Model("sklearn.ensemble.RandomForestClassifier", {}), search=search)
+    params = project_params(model=Model(estimator="sklearn.ensemble.RandomForestClassifier", params={}), search=search)
     features = frame.drop(columns="label")
     first, second = (fit(features, frame["label"], params) for _ in range(2))
     assert first[1] == second[1]
@@ -91,8 +90,8 @@ def test_a_random_search_is_repeatable_with_the_seed(frame):
 )
 def test_bad_train_settings_name_the_key(frame, model, search, message):
     base = Search(kind="none", grid={"C": [1.0]}, cv=3, n_iter=1, scoring=None)
-    params = project_params(model=Model("sklearn.linear_model.LogisticRegression", model),
-                            search=dataclasses.replace(base, **search))
+    params = project_params(model=Model(estimator="sklearn.linear_model.LogisticRegression", params=model),
+                            search=base.model_copy(update=search))
     with pytest.raises(UserError) as error:
         fit(frame.drop(columns="label"), frame["label"], params)
     assert message in str(error.value)

@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames
 
-from {{ cookiecutter.package }}.checks import check_frame
-from {{ cookiecutter.package }}.contract import infer_contract, load_contract
-from {{ cookiecutter.package }}.contract import main as contract_main
+from {{ cookiecutter.package }}.commands.infer_contract import main as infer_main
+from {{ cookiecutter.package }}.data.checks import check_frame, failures_table
+from {{ cookiecutter.package }}.data.contract import load_contract
+from {{ cookiecutter.package }}.data.infer import infer_contract
+from {{ cookiecutter.package }}.data.tables import read_table
 from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.tables import read_table
-from {{ cookiecutter.package }}.validate import format_table
 
 CONTRACT = {
     "dataset": {"min_rows": 3, "unexpected_columns": "error"},
@@ -56,7 +56,7 @@ def test_every_broken_rule_is_reported_with_counts_and_examples(tmp_path):
                                ("color", "allowed"), ("extra", "unexpected_columns"), ("count", "required")}
     allowed = next(f for f in failures if f.rule == "allowed")
     assert (allowed.failing_rows, allowed.share, allowed.examples, allowed.rows) == (2, 0.5, ["green", "purple"], [1, 3])
-    assert "color" in format_table(failures) and "allowed" in format_table(failures)
+    assert "color" in failures_table(failures) and "allowed" in failures_table(failures)
 
 
 def test_numbers_stored_as_text_break_the_type_rule(tmp_path):
@@ -103,7 +103,7 @@ def test_an_inferred_contract_accepts_the_data_it_came_from(tmp_path, frame):
 def test_infer_prints_a_contract_that_loads(tmp_path, frame, capsys):
     data = tmp_path / "data.csv"
     frame.to_csv(data, index=False)
-    contract_main(["infer", str(data)])
+    infer_main([str(data)])
     path = tmp_path / "contract.yaml"
     path.write_text(capsys.readouterr().out)
     assert set(load_contract(path).columns) == set(frame.columns)

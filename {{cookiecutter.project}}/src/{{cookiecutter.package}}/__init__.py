@@ -1,1 +1,2 @@
-"""The pipeline's stages, each a module runnable as `python -m <package>.<stage>`."""
+"""The pipeline's code: stages/ (what dvc.yaml runs), commands/ (what people and CI run), and the
+libraries both use: config (params.yaml), data, model, monitoring and tracking."""

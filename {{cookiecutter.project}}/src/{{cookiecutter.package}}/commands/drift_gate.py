@@ -1,0 +1,25 @@
+"""`make drift-gate`: fail on a drift verdict or on concept drift, naming the features that moved."""
+
+from ..config import load_params
+from ..errors import UserError, run
+from ..monitoring.verdict import DriftSummary
+
+
+def main() -> None:
+    params = load_params()
+    summary = DriftSummary.load(params.paths.drift_metrics)
+    for feature in summary.moved:
+        print(f"{feature.verdict:<6} {feature.feature}: {feature.moved} (PSI {feature.psi:.3g}, "
+              f"p-value {feature.pvalue:.3g})")
+    if summary.retrain:
+        drifted = [feature.feature for feature in summary.moved if feature.verdict == "drift"]
+        performance = summary.performance
+        decay = (f"; {performance.metric} fell from {performance.test} to {performance.current}"
+                 if performance and performance.concept_drift else "")
+        raise UserError(f"{params.paths.drift_metrics}: drift (recommendation: {summary.recommendation}): "
+                        f"{', '.join(drifted) or 'no feature alone'}{decay}; see {params.paths.drift_report}")
+    print(f"drift gate: {summary.verdict} (recommendation: {summary.recommendation})")
+
+
+if __name__ == "__main__":
+    run(main)

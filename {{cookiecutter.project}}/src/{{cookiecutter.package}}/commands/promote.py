@@ -1,0 +1,38 @@
+"""`make promote`: make the evaluated model the champion, only when every gate passed.
+
+Registers the model of the run that evaluate judged as a new version of `mlflow.model_name`, moves the
+`champion` alias to it, and tags the version with the gate verdicts that allowed it. With any gate
+failed, it refuses and names them.
+"""
+
+from ..config import load_params
+from ..errors import UserError, run
+from ..model.gates import GateReport, gates_table
+from ..tracking.connection import connect
+from ..tracking.registry import champion_version, promote
+
+
+def main() -> None:
+    params = load_params()
+    path = params.paths.gates
+    report = GateReport.load(path)
+    if report.failed:
+        print(gates_table(report.gates))
+        raise UserError(f"{path}: promotion refused: {len(report.failed)} gate(s) failed: {', '.join(report.failed)}")
+    # No fallback store here: a champion promoted elsewhere than the team's registry would serve no one.
+    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
+    name = params.mlflow.model_name
+    current = champion_version(mlflow, name)
+    recorded = report.champion.version if report.champion else None
+    if (str(current.version) if current else None) != recorded:
+        # The champion moved after evaluate compared against it: that comparison no longer holds.
+        raise UserError(f"{path}: the gates were judged against champion version {recorded}, but the champion "
+                        f"is now version {current.version if current else None}; run `dvc repro --force evaluate`")
+    reason = "; ".join(f"{g.name} {g.value} (threshold {g.threshold})" for g in report.gates)
+    version = promote(mlflow, name, report.model, f"every gate passed: {reason}")
+    print(f"promote: {name} version {version} is now the champion (was {recorded or 'none'}); "
+          f"MLflow run {report.model.run_id}")
+
+
+if __name__ == "__main__":
+    run(main)

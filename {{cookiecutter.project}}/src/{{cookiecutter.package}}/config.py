@@ -1,0 +1,221 @@
+"""params.yaml, read and checked once: the typed settings every stage and command uses.
+
+To add a setting: a field in its section below (with a `rule` when only some values make sense), a value
+in params.yaml, and the key under the stage's `params:` in dvc.yaml so DVC re-runs the stage when it
+changes. A value that breaks a rule becomes one `ConfigError` naming the key (errors.py formats it).
+"""
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from .errors import PARAMS_FILE, ConfigError, UserError
+from .model.metrics import metric_names
+
+# The drift thresholds a feature may set for itself under `drift.overrides`.
+DRIFT_OVERRIDES = ("psi_warn", "psi_drift", "pvalue", "min_samples")
+
+
+def rule(test, expected: str) -> AfterValidator:
+    """A constraint on a field: values for which `test` is false are refused as not `expected`."""
+    def check(value):
+        if not test(value):
+            raise ValueError(expected)
+        return value
+    return AfterValidator(check)
+
+
+Fraction = Annotated[float, rule(lambda v: 0 < v < 1, "a number between 0 and 1")]
+Positive = Annotated[int, rule(lambda v: v > 0, "a positive integer")]
+AtLeastZero = Annotated[float, rule(lambda v: v >= 0, "a number of at least 0")]
+Text = Annotated[str, rule(lambda v: bool(v.strip()), "a non-empty string")]
+# An empty mapping may be written as nothing at all (`overrides:`).
+Mapping = BeforeValidator(lambda v: {} if v is None else v)
+
+
+class Section(BaseModel):
+    """Exactly the keys declared, each of exactly its type (`1` is no `true`, `"1.5"` no number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Paths(Section):
+    """Every file the pipeline reads or writes; dvc.yaml takes its deps and outs from here too."""
+
+    raw: Text
+    current: Text
+    contract: Text
+    train: Text
+    test: Text
+    validation_report: Text
+    validated: Text
+    model: Text
+    run_info: Text
+    metrics: Text
+    slices: Text
+    latency: Text
+    gates: Text
+    plots: Annotated[dict[str, Text], Mapping]  # plot name -> the table evaluate writes for it
+    drift_metrics: Text
+    drift_report: Text
+    drift_table: Text
+
+
+class Prepare(Section):
+    test_size: Fraction
+    drop_columns: list[Text]
+
+
+class Model(Section):
+    estimator: Annotated[Text, rule(lambda v: "." in v, "an import path such as sklearn.linear_model.Ridge")]
+    params: Annotated[dict[str, Any], Mapping]
+
+
+class Preprocessing(Section):
+    numeric_imputer: Literal["mean", "median", "most_frequent"]
+    scale_numeric: bool
+    categorical_encoder: Literal["onehot", "ordinal"]
+
+
+class Search(Section):
+    """Optional hyperparameter search over the estimator's arguments, with cross-validation."""
+
+    kind: Literal["none", "grid", "random"]
+    grid: Annotated[dict[str, list[Any]], Mapping]  # argument -> values to try
+    cv: Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
+    n_iter: Positive  # random search: candidates tried
+    scoring: Text | None  # a scikit-learn scorer name; null: the estimator's own score
+
+
+class Train(Section):
+    model: Model
+    preprocessing: Preprocessing
+    search: Search
+
+
+class Evaluate(Section):
+    slice_column: Text | None  # metrics per group of this column; null: none
+    slice_metric: Text
+    slice_min_rows: Positive
+    latency_rows: Positive
+    importance_repeats: Positive
+
+
+class ChampionGate(Section):
+    """The challenger against the champion: how much worse on `metric` it may be."""
+
+    metric: Text
+    tolerance: AtLeastZero
+
+
+class Gates(Section):
+    minimum: Annotated[dict[str, float], Mapping]  # metric -> lowest value that passes
+    maximum: Annotated[dict[str, float], Mapping]  # metric -> highest value that passes
+    max_latency_p95_ms: float | None
+    max_slice_gap: float | None
+    champion: ChampionGate
+
+
+class Mlflow(Section):
+    tracking_uri: Text
+    experiment: Text
+    model_name: Text  # the registered model whose `champion` alias serves
+    fallback_uri: Text | None  # where train and evaluate record when the tracking server does not answer
+
+
+class Drift(Section):
+    statistic: Literal["psi", "pvalue"]  # which one decides each feature's verdict
+    bins: Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
+    min_rows_per_bin: Positive
+    psi_warn: Annotated[float, rule(lambda v: v > 0, "a positive number")]
+    psi_drift: Annotated[float, rule(lambda v: v > 0, "a positive number")]
+    pvalue: Fraction
+    min_samples: Positive
+    dataset_drift_share: Annotated[float, rule(lambda v: 0 < v <= 1, "a number in (0, 1]")]
+    overrides: Annotated[dict[str, dict[str, float]], Mapping]  # feature -> thresholds of its own
+    max_decay: AtLeastZero
+    fail_stage: bool
+
+
+class Params(Section):
+    seed: int
+    task: Literal["classification", "regression"]
+    target: Text
+    paths: Paths
+    prepare: Prepare
+    train: Train
+    evaluate: Evaluate
+    gates: Gates
+    mlflow: Mlflow
+    drift: Drift
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Read and check params.yaml; a `ConfigError` names the file, the key, and what was wrong."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found (run the stages from the project folder)") from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    try:
+        params = Params.model_validate(raw)
+        check_across_sections(params)
+    except ValidationError as error:
+        raise config_error(error).in_file(str(path)) from None
+    except ConfigError as error:
+        raise error.in_file(str(path)) from None
+    return params
+
+
+def check_across_sections(params: Params) -> None:
+    """The rules that relate one setting to another."""
+    drift = params.drift
+    if drift.psi_warn > drift.psi_drift:
+        raise ConfigError("drift.psi_warn", f"at most drift.psi_drift ({drift.psi_drift})", drift.psi_warn)
+    for feature, limits in drift.overrides.items():
+        for name in limits:
+            if name not in DRIFT_OVERRIDES:
+                raise ConfigError(f"drift.overrides.{feature}.{name}", f"one of {', '.join(DRIFT_OVERRIDES)}", name)
+    known = metric_names(params.task)
+    named = {"evaluate.slice_metric": params.evaluate.slice_metric, "gates.champion.metric": params.gates.champion.metric}
+    named |= {f"gates.{bound}.{name}": name for bound in ("minimum", "maximum") for name in getattr(params.gates, bound)}
+    for key, name in named.items():
+        if name not in known:
+            raise ConfigError(key, f"a {params.task} metric ({', '.join(known)})", name)
+
+
+# What each kind of pydantic error means, in the words of the settings file.
+EXPECTED = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false", "string_type": "a string",
+            "list_type": "a list", "dict_type": "a mapping of names to values", "missing": "a value"}
+
+
+def config_error(error: ValidationError) -> ConfigError:
+    """The first problem pydantic found, as a `ConfigError` naming its key."""
+    problem = error.errors(include_url=False)[0]
+    loc, kind = problem["loc"], problem["type"]
+    key = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in loc).replace(".[", "[")
+    if kind == "missing":
+        return ConfigError(key, "a value", found_text="nothing (the key is missing)")
+    if kind == "extra_forbidden":
+        known = ", ".join(sorted(_section_at(loc[:-1]).model_fields))
+        return ConfigError(key, f"one of the known keys ({known})", found_text="an unknown key")
+    if kind in ("model_type", "model_attributes_type"):
+        return ConfigError(key, f"a mapping with keys {', '.join(_section_at(loc).model_fields)}", problem["input"])
+    if kind == "literal_error":
+        expected = "one of " + problem["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
+    elif kind == "value_error":
+        expected = str(problem["ctx"]["error"])
+    else:
+        expected = EXPECTED.get(kind, problem["msg"].removeprefix("Input should be "))
+    return ConfigError(key, expected, problem["input"])
+
+
+def _section_at(loc: tuple) -> type[Section]:
+    """The section class that the keys `loc` lead to from the top of params.yaml."""
+    section = Params
+    for part in loc:
+        section = section.model_fields[part].annotation
+    return section

@@ -1,0 +1,1 @@
+"""The model: the scikit-learn pipeline, its file, the metrics table, slices, latency, plots and the gates."""

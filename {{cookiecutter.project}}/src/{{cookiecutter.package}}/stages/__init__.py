@@ -1,0 +1,1 @@
+"""The pipeline's stages, the only modules dvc.yaml runs: `python -m <package>.stages.<name>`."""

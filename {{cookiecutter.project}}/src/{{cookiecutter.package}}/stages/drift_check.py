@@ -1,0 +1,52 @@
+"""drift-check: has the data the model now sees (the current batch) moved away from what it learned from?
+
+Per feature, every statistic of the table (monitoring/statistics.py); `drift.statistic` decides the
+verdict. The same comparison is made for the model's predictions, and, when the batch carries labels,
+its metrics are compared with the test metrics. Writes the summary (DVC metrics), a per-feature table
+(plotted with its bands) and a Markdown report. It records and does not fail, unless
+`drift.fail_stage` says so: `make drift-gate` is what fails CI on drift.
+"""
+
+import json
+from pathlib import Path
+
+from ..config import load_params
+from ..data.features import add_derived_features, feature_columns
+from ..data.tables import read_table, write_table
+from ..errors import UserError, run
+from ..model.artifact import load_model
+from ..monitoring.drift import compare, prediction_drift, require_features
+from ..monitoring.report import markdown_report
+from ..monitoring.verdict import performance_decay, summarize
+
+
+def main() -> None:
+    params = load_params()
+    reference = read_table(params.paths.train)
+    current = read_table(params.paths.current)
+    features = feature_columns(reference, params.target)
+    require_features(current, features)
+    # Derived columns drift too: compared as the model sees them.
+    derived_reference, derived_current = add_derived_features(reference[features]), add_derived_features(current[features])
+    table = compare(derived_reference, derived_current, list(derived_reference.columns), params.drift)
+    model = load_model(params.paths.model)
+    prediction = prediction_drift(model, reference[features], current[features], params.drift)
+    test_metrics = json.loads(Path(params.paths.metrics).read_text(encoding="utf-8"))
+    summary = summarize(table, params.drift, prediction, performance_decay(model, current, params, test_metrics))
+    write_table(table, params.paths.drift_table)
+    summary.save(params.paths.drift_metrics)
+    Path(params.paths.drift_report).write_text(markdown_report(table, summary, len(current), len(reference)),
+                                               encoding="utf-8")
+    shown = table[["feature", "verdict", "moved", "psi", "pvalue"]]
+    print(shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}"))
+    print(f"drift-check: {len(current)} current rows against {len(reference)} training rows: {summary.verdict} "
+          f"({summary.drifted_features} of {summary.features} features drifted, max PSI "
+          f"{summary.max_psi} on {summary.max_psi_feature}; predictions {summary.prediction_verdict}); "
+          f"recommendation: {summary.recommendation}; wrote {params.paths.drift_report}")
+    if params.drift.fail_stage and summary.verdict == "drift":
+        raise UserError(f"drift-check: the current batch has drifted and drift.fail_stage is true; "
+                        f"see {params.paths.drift_report}")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,84 @@
+"""evaluate: score the model on the test split, per slice and for speed; judge the gates; log it all.
+
+Writes DVC metrics (quality, slices, latency), the tables behind the plots, and the gate report. It
+never fails on a gate: `make gates` does, so the metrics are recorded either way.
+"""
+
+import pandas as pd
+
+from ..config import Params, load_params
+from ..data.features import feature_columns
+from ..data.tables import read_table
+from ..errors import ConfigError, run
+from ..model.artifact import load_model
+from ..model.gates import ChampionScore, GateReport, gates_table, judge
+from ..model.latency import measure_latency
+from ..model.metrics import score
+from ..model.plots import plot_tables, write_plots
+from ..model.slices import slice_metrics
+from ..records import write_json
+from ..tracking.connection import connect
+from ..tracking.registry import load_champion
+from ..tracking.runs import RunInfo, add_to_run
+
+
+def evaluate(model, features: pd.DataFrame, y_true: pd.Series, params: Params) -> dict:
+    """The model's scores, slices, latency and plot tables on the test split."""
+    settings = params.evaluate
+    slices = {}
+    if settings.slice_column is not None:
+        if settings.slice_column not in features.columns:
+            raise ConfigError("evaluate.slice_column", "a feature of the test split", settings.slice_column)
+        slices = slice_metrics(model, features, y_true, features[settings.slice_column], params.task,
+                               settings.slice_metric, settings.slice_min_rows)
+    return {"scores": score(model, features, y_true, params.task), "slices": slices,
+            "latency": measure_latency(model, features, settings.latency_rows),
+            "plots": plot_tables(model, features, y_true, params.task, settings.importance_repeats, params.seed)}
+
+
+def rescore_champion(mlflow, params: Params, features: pd.DataFrame, y_true: pd.Series) -> ChampionScore | None:
+    """The champion's version and its score on this test split, or None when there is no champion yet."""
+    champion = load_champion(mlflow, params.mlflow.model_name)
+    if champion is None:
+        return None
+    metric = params.gates.champion.metric
+    try:
+        value, error = score(champion.model, features, y_true, params.task).get(metric), None
+    except (KeyError, ValueError, TypeError) as problem:  # trained on other columns or labels
+        value, error = None, str(problem).splitlines()[0]
+    return ChampionScore(version=champion.version, run_id=champion.run_id, metric=metric, score=value, error=error)
+
+
+def main() -> None:
+    params = load_params()
+    test = read_table(params.paths.test)
+    features, y_true = test[feature_columns(test, params.target)], test[params.target]
+    model, run_info = load_model(params.paths.model), RunInfo.load(params.paths.run_info)
+    results = evaluate(model, features, y_true, params)
+    scores, slices, latency = results["scores"], results["slices"], results["latency"]
+    write_plots(params.paths.plots, results["plots"])
+
+    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
+    champion = rescore_champion(mlflow, params, features, y_true)
+    verdicts = judge(params.gates, scores, latency, slices, champion)
+    report = GateReport(passed=all(gate.passed for gate in verdicts), model=run_info, champion=champion, gates=verdicts)
+    write_json(scores, params.paths.metrics)
+    write_json(slices, params.paths.slices)
+    write_json(latency, params.paths.latency)
+    report.save(params.paths.gates)
+    logged = {f"test_{name}": value for name, value in scores.items()}
+    logged |= {f"latency_{name}": value for name, value in latency.items()} | {"gates_passed": report.passed}
+    if slices:
+        logged["slice_gap"] = slices["gap"]
+    add_to_run(mlflow, run_info, params.paths.run_info, logged, list(params.paths.plots.values()), "plots")
+
+    summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+    print(f"evaluate: {len(test)} test rows: {summary}; one-row latency p95 {latency['p95_ms']:.1f} ms; "
+          f"wrote {params.paths.metrics} and {len(params.paths.plots)} plot tables")
+    print(gates_table(report.gates))
+    failed = len(report.failed)
+    print(f"gates: {'all passed' if not failed else f'{failed} failed'} (`make gates` fails on a failed gate)")
+
+
+if __name__ == "__main__":
+    run(main)

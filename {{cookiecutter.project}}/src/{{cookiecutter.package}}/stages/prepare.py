@@ -1,0 +1,49 @@
+"""prepare: clean the raw data and split it into train and test sets (Parquet)."""
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from ..config import load_params
+from ..data.tables import read_table, write_table
+from ..errors import ConfigError, UserError, run
+
+
+def clean(frame: pd.DataFrame, target: str, drop_columns: list[str]) -> pd.DataFrame:
+    """Trim column names, drop the listed columns, rows without a target, and exact duplicate rows."""
+    frame = frame.rename(columns=lambda name: str(name).strip())
+    if target not in frame.columns:
+        raise ConfigError("target", "a column of the raw data",
+                          found_text=f"{target!r} (columns: {', '.join(frame.columns)})")
+    missing = [column for column in drop_columns if column not in frame.columns]
+    if missing:
+        raise ConfigError("prepare.drop_columns", "columns of the raw data", found_text=", ".join(map(repr, missing)))
+    frame = frame.drop(columns=drop_columns).dropna(subset=[target]).drop_duplicates()
+    return frame.reset_index(drop=True)
+
+
+def split(frame: pd.DataFrame, target: str, task: str, test_size: float, seed: int):
+    """Split into (train, test); classification keeps the class shares equal in both."""
+    stratify = frame[target] if task == "classification" else None
+    if stratify is not None and stratify.value_counts().min() < 2:
+        rare = stratify.value_counts().idxmin()
+        raise UserError(f"column '{target}': expected at least 2 rows of every class to stratify, "
+                        f"found 1 row of {rare!r}")
+    try:
+        return train_test_split(frame, test_size=test_size, random_state=seed, stratify=stratify)
+    except ValueError as error:
+        raise ConfigError("prepare.test_size", f"a share that leaves rows on both sides ({error})", test_size) from None
+
+
+def main() -> None:
+    params = load_params()
+    raw = read_table(params.paths.raw)
+    cleaned = clean(raw, params.target, params.prepare.drop_columns)
+    train, test = split(cleaned, params.target, params.task, params.prepare.test_size, params.seed)
+    write_table(train, params.paths.train)
+    write_table(test, params.paths.test)
+    print(f"prepare: read {len(raw)} rows from {params.paths.raw}, kept {len(cleaned)}; "
+          f"wrote {len(train)} train rows to {params.paths.train} and {len(test)} test rows to {params.paths.test}")
+
+
+if __name__ == "__main__":
+    run(main)

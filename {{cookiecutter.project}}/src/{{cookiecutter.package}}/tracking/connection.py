@@ -1,0 +1,72 @@
+"""Where MLflow records: the tracking URI, a server that does not answer, and the experiment."""
+
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..errors import UserError
+
+
+def tracking_uri(configured: str) -> str:
+    """`MLFLOW_TRACKING_URI` from the environment wins over `mlflow.tracking_uri` in params.yaml."""
+    return in_project(os.environ.get("MLFLOW_TRACKING_URI") or configured)
+
+
+def in_project(uri: str) -> str:
+    """A relative SQLite store is the project's own. A queued experiment runs in a copy of the project
+    under .dvc/tmp (deleted afterwards), and DVC_ROOT names the project itself, so every experiment
+    records in the one store."""
+    path = uri.removeprefix("sqlite:///")
+    root = os.environ.get("DVC_ROOT")
+    if root and uri.startswith("sqlite:///") and not Path(path).is_absolute():
+        return f"sqlite:///{Path(root, path)}"
+    return uri
+
+
+def unreachable(uri: str, timeout: float = 5.0) -> str | None:
+    """Why a tracking server is unreachable, or None when it answers (even refusing): MLflow itself
+    would retry for minutes before giving up."""
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+            pass
+    except urllib.error.HTTPError:
+        pass
+    except OSError as error:
+        return str(getattr(error, "reason", error))
+    return None
+
+
+def connect(configured_uri: str, experiment: str, fallback_uri: str | None = None):
+    """Import MLflow (slow, so only stages that log pay for it), point it at the store, pick the experiment.
+
+    A tracking server that does not answer stops the stage at once with one line, unless `fallback_uri`
+    is given: then the run is recorded there instead, with a warning.
+    """
+    uri = tracking_uri(configured_uri)
+    problem = unreachable(uri) if uri.startswith(("http://", "https://")) else None
+    if problem and fallback_uri is None:
+        raise UserError(f"MLflow tracking server {uri}: unreachable ({problem}); start it, point "
+                        "MLFLOW_TRACKING_URI elsewhere, or name a local store in params.yaml mlflow.fallback_uri")
+    if problem:
+        print(f"warning: MLflow tracking server {uri}: unreachable ({problem}); recording in {fallback_uri} "
+              "instead (params.yaml: mlflow.fallback_uri)", file=sys.stderr)
+        uri = in_project(fallback_uri)
+    import mlflow
+
+    # MLflow sets its loggers to INFO on import; the stages print their own summary instead.
+    for noisy in ("alembic", "mlflow"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    mlflow.set_tracking_uri(uri)
+    if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
+        # Artifacts in the project's mlruns/, not in the folder of whichever run came first (a queued
+        # experiment's copy is deleted). Two queued experiments may both get here: the second finds it made.
+        root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
+        try:
+            mlflow.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
+        except mlflow.exceptions.MlflowException:
+            pass
+    mlflow.set_experiment(experiment)
+    return mlflow

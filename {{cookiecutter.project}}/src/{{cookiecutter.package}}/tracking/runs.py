@@ -1,0 +1,72 @@
+"""MLflow runs: the training run (params, metrics, lineage tags, the model) and what evaluate adds to it."""
+
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from ..records import Record
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Declared rather than inferred: MLflow's inference starts a subprocess and adds seconds to every run.
+MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
+
+
+class RunInfo(Record):
+    """Where train's MLflow run and its logged model live."""
+
+    stage = "train"
+    run_id: str
+    experiment_id: str
+    model_id: str
+    model_uri: str
+    tracking_uri: str
+
+
+def flatten(mapping: dict, prefix: str = "") -> dict[str, Any]:
+    """{'a': {'b': 1}} -> {'a.b': 1}: MLflow params are flat."""
+    flat = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def log_training_run(mlflow, model, features: "pd.DataFrame", params: dict, metrics: dict, tags: dict) -> RunInfo:
+    """Record params, metrics, tags and the model (with its signature and an input example) in a new run."""
+    import skops.io
+    from mlflow.models import infer_signature
+
+    example = features.head(5)
+    with mlflow.start_run() as active:
+        mlflow.log_params(flatten(params))
+        mlflow.log_metrics(metrics)
+        mlflow.set_tags(tags)
+        logged = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            pip_requirements=[f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS],
+            # MLflow stores the model with skops, which loads only types it is told to trust: those of
+            # the model this process has just trained.
+            skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(model)),
+        )
+    return RunInfo(run_id=active.info.run_id, experiment_id=active.info.experiment_id, model_id=logged.model_id,
+                   model_uri=logged.model_uri, tracking_uri=mlflow.get_tracking_uri())
+
+
+def add_to_run(mlflow, run: RunInfo, run_file: str, metrics: dict, artifacts: list[str], folder: str) -> None:
+    """Add metrics, and files under `folder` in its artifacts, to the run that trained the model."""
+    try:
+        with mlflow.start_run(run_id=run.run_id):
+            mlflow.log_metrics(metrics)
+            for path in artifacts:
+                mlflow.log_artifact(path, artifact_path=folder)
+    except mlflow.exceptions.MlflowException as error:
+        raise UserError(f"{run_file}: MLflow run {run.run_id} not found at {mlflow.get_tracking_uri()} "
+                        f"({error.message}); re-run train with this tracking URI") from None
