@@ -1,4 +1,5 @@
-"""Reject bad answers before cookiecutter writes anything.
+"""Reject bad answers before cookiecutter writes anything (cookiecutter itself refuses a choice that is
+not one of the list in cookiecutter.json).
 
 Each problem is reported on one line naming the prompt, the value and the rule, then the hook exits
 non-zero, which makes cookiecutter stop and remove the half-made project folder.
@@ -13,12 +14,6 @@ import sys
 DEPENDENCY_IMPORTS = {
     "dvc", "dvc_s3", "mlflow", "sklearn", "pandas", "numpy", "scipy", "yaml", "pyarrow", "joblib",
     "pytest", "test", "tests", "src",
-}
-CHOICES = {
-    "python_version": ["3.11", "3.12", "3.13"],
-    "task": ["classification", "regression"],
-    "dvc_remote": ["local", "s3"],
-    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
 }
 # PEP 508 project names; also a safe folder name.
 PROJECT_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -62,9 +57,6 @@ def problems(answers: dict) -> list[str]:
         if problem:
             found.append(f"{prompt}={answers[prompt]!r}: {problem}")
 
-    for prompt, allowed in CHOICES.items():
-        if answers[prompt] not in allowed:
-            check(prompt, f"must be one of {', '.join(allowed)}")
     check("project", None if PROJECT_RE.match(answers["project"]) else
           "must be letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
     check("package", package_problem(answers["package"]))

@@ -1,5 +1,6 @@
 """Baking: the exact file set per option, nothing left unrendered, every config parses, hostile answers are data."""
 
+import itertools
 import json
 import os
 import re
@@ -13,37 +14,52 @@ import yaml
 
 from conftest import DEFAULTS, TEMPLATE, bake, project_files
 
-PACKAGE = "src/my_ml_project"
-COMMON = {
-    ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvc/plots/psi_bands.json", ".dvcignore", ".gitignore",
-    ".github/workflows/monitor.yml", ".github/workflows/pipeline.yml", "LICENSE", "Makefile",
-    "README.md", "contract.yaml", "data/README.md", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
-    "data/raw/.gitignore", "data/current/.gitignore",
-    *(f"{PACKAGE}/{module}.py" for module in (
-        "__init__", "checks", "contract", "drift_check", "drift_stats", "errors", "evaluate", "gates", "latency",
-        "metrics", "model", "params", "plots", "prepare", "promote", "registry", "remote", "report", "simulate_drift",
-        "tables", "tracking", "train", "validate")),
-    *(f"tests/{module}.py" for module in (
-        "conftest", "test_drift_check", "test_evaluate", "test_gates", "test_params", "test_pipeline", "test_prepare",
-        "test_remote", "test_tables", "test_tracking", "test_train", "test_validate")),
-}
-SAMPLE = {"classification": "penguins", "regression": "auto_mpg"}
+PROJECT = TEMPLATE / "{{cookiecutter.project}}"
+SAMPLES = PROJECT / "samples"
+# Files of a sample that do not move into the project: the first two fill the project's files of the
+# same name, the README is included by the project's README.
+FRAGMENTS = ("params.yaml", "dvc.yaml", "README.md")
 JINJA = re.compile(r"\{\{|\{%|\{#")  # opening markers: closing ones also occur in f-strings
 
 
-def expected_files(task: str) -> set[str]:
-    name = SAMPLE[task]
-    return COMMON | {f"data/{kind}/{name}.csv{suffix}" for kind in ("raw", "current") for suffix in ("", ".dvc")}
+def template_files(folder: Path) -> list[Path]:
+    """The files of the template under `folder` (those git tracks, and new ones it does not ignore)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "."], cwd=folder,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    return [folder / name for name in listed if name and (folder / name).is_file()]
 
 
-OPTIONS = [
-    pytest.param({}, id="defaults"),
-    pytest.param({"task": "regression"}, id="regression"),
-    pytest.param({"dvc_remote": "s3", "s3_endpoint_url": "http://127.0.0.1:5000"}, id="s3-endpoint"),
-    pytest.param({"task": "regression", "dvc_remote": "s3", "license": "Apache-2.0", "python_version": "3.13"},
-                 id="regression-s3-apache-py313"),
-    pytest.param({"license": "Proprietary", "python_version": "3.12"}, id="proprietary-py312"),
-]
+def expected_files(task: str, package: str = "my_ml_project") -> set[str]:
+    """The template's project files with their names rendered, the sample's files moved into place, and the answers."""
+    shared = {str(path.relative_to(PROJECT)).replace("{{cookiecutter.package}}", package)
+              for path in template_files(PROJECT) if path.relative_to(PROJECT).parts[0] != "samples"}
+    sample = {str(path.relative_to(SAMPLES / task)) for path in template_files(SAMPLES / task)}
+    return shared | (sample - set(FRAGMENTS)) | {".cookiecutter.json"}
+
+
+def option_matrix() -> list:
+    """Bakes read from cookiecutter.json: every pair of a sample (task) and a DVC remote, which change files
+    together, and the other choices rotating through them so that every value is baked at least once."""
+    choices = {key: value for key, value in DEFAULTS.items() if isinstance(value, list) and not key.startswith("_")}
+    pairs = list(itertools.product(choices.pop("task"), choices.pop("dvc_remote")))
+    bakes = []
+    for i in range(max(len(pairs), *map(len, choices.values()))):
+        task, remote = pairs[i % len(pairs)]
+        answers = {"task": task, "dvc_remote": remote} | {key: values[i % len(values)] for key, values in choices.items()}
+        answers = {key: value for key, value in answers.items() if value != _default(key)}
+        if remote == "s3" and i % 2:
+            answers["s3_endpoint_url"] = "http://127.0.0.1:5000"
+        bakes.append(pytest.param(answers, id="-".join(key if key.startswith("s3_") else str(value)
+                                                       for key, value in answers.items()) or "defaults"))
+    return bakes
+
+
+def _default(key: str):
+    value = DEFAULTS.get(key)
+    return value[0] if isinstance(value, list) else value
+
+
+OPTIONS = option_matrix()
 
 
 @pytest.mark.parametrize("answers", OPTIONS)
@@ -74,20 +90,23 @@ def test_bake_gives_the_exact_file_set_and_valid_configs(tmp_path, answers):
         assert "url = ../../my-ml-project-dvc-store" in dvc_config
 
 
-def test_the_sample_is_small_real_and_tracked_by_dvc(tmp_path):
+def test_each_task_has_a_sample_small_real_and_tracked_by_dvc(tmp_path):
     import hashlib
 
-    for task in SAMPLE:
+    assert sorted(path.name for path in SAMPLES.iterdir()) == sorted(DEFAULTS["task"])
+    for task in DEFAULTS["task"]:
         project = bake(tmp_path / task, task=task)
+        params = yaml.safe_load((project / "params.yaml").read_text())
         for kind in ("raw", "current"):
-            data = project / f"data/{kind}/{SAMPLE[task]}.csv"
-            pointer = yaml.safe_load(data.with_suffix(".csv.dvc").read_text())["outs"][0]
+            data = project / params["paths"][kind]
+            pointer = yaml.safe_load(data.with_name(f"{data.name}.dvc").read_text())["outs"][0]
             assert pointer["md5"] == hashlib.md5(data.read_bytes()).hexdigest()
             assert pointer["size"] == data.stat().st_size < 1_000_000
-            assert (project / f"data/{kind}/.gitignore").read_text() == f"/{data.name}\n"
-        text = (project / f"data/raw/{SAMPLE[task]}.csv").read_text()
+            assert (data.parent / ".gitignore").read_text() == f"/{data.name}\n"
+        text = (project / params["paths"]["raw"]).read_text()
         assert ",," in text or ",NA" in text, "the sample should have missing values"
         assert "License" in (project / "data/README.md").read_text()
+        assert "## Try it on the sample" in (project / "README.md").read_text()
 
 
 def test_the_project_starts_as_one_clean_commit(tmp_path):

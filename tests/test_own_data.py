@@ -50,8 +50,8 @@ def test_a_new_dataset_runs_after_infer_and_a_params_edit(project, name):
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     # 3. The contract, inferred from the data, as the README says.
-    contract = project.run(f"{name}: infer", "python", "-m", "my_ml_project.contract", "infer", str(raw.relative_to(root)),
-                           "--target", DATASETS[name]["target"])
+    contract = project.run(f"{name}: infer", "python", "-m", "my_ml_project.commands.infer_contract",
+                           str(raw.relative_to(root)), "--target", DATASETS[name]["target"])
     (root / "contract.yaml").write_text(contract)
 
     # 4. The pipeline.

@@ -181,7 +181,7 @@ def test_the_pipeline_workflow_fails_at_the_named_gate_on_a_pull_request(github,
             p["gates"].update(minimum={}, maximum={}, max_slice_gap=None)
         params_edit(project, weaker)
     else:
-        github.developer.run("simulate drift", str(project / ".venv/bin/python"), "-m", "my_ml_project.simulate_drift",
+        github.developer.run("simulate drift", str(project / ".venv/bin/python"), "-m", "my_ml_project.commands.simulate_drift",
                              "--seed", "7", "--shift", "bill_length_mm=1.5", "--mix", "island=Dream:0.8")
         github.developer.run("dvc add", "dvc", "add", str(current.relative_to(project)))
     github.push(scenario)
@@ -205,7 +205,7 @@ def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
     assert quiet.status("Propose the retrained model as a pull request") == "skipped"
     project = github.developer.project
     github.developer.run("simulate drift for the monitor", str(project / ".venv/bin/python"), "-m",
-                         "my_ml_project.simulate_drift", "--seed", "8", "--shift", "bill_length_mm=1.5",
+                         "my_ml_project.commands.simulate_drift", "--seed", "8", "--shift", "bill_length_mm=1.5",
                          "--mix", "island=Dream:0.8")
     current = next((project / "data/current").glob("*.csv"))
     github.developer.run("dvc add for the monitor", "dvc", "add", str(current.relative_to(project)))

@@ -2,7 +2,7 @@
 
 To add a setting: a field in its section below (with a `rule` when only some values make sense), a value
 in params.yaml, and the key under the stage's `params:` in dvc.yaml so DVC re-runs the stage when it
-changes. A value that breaks a rule becomes one `ConfigError` naming the key (errors.py formats it).
+changes. A value that breaks a rule becomes one `ConfigError` naming the key (errors.py words it).
 """
 
 from pathlib import Path
@@ -29,6 +29,8 @@ def rule(test, expected: str) -> AfterValidator:
 
 Fraction = Annotated[float, rule(lambda v: 0 < v < 1, "a number between 0 and 1")]
 Positive = Annotated[int, rule(lambda v: v > 0, "a positive integer")]
+AtLeastTwo = Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
+PositiveNumber = Annotated[float, rule(lambda v: v > 0, "a positive number")]
 AtLeastZero = Annotated[float, rule(lambda v: v >= 0, "a number of at least 0")]
 Text = Annotated[str, rule(lambda v: bool(v.strip()), "a non-empty string")]
 # An empty mapping may be written as nothing at all (`overrides:`).
@@ -37,13 +39,11 @@ Mapping = BeforeValidator(lambda v: {} if v is None else v)
 
 class Section(BaseModel):
     """Exactly the keys declared, each of exactly its type (`1` is no `true`, `"1.5"` no number)."""
-
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Paths(Section):
     """Every file the pipeline reads or writes; dvc.yaml takes its deps and outs from here too."""
-
     raw: Text
     current: Text
     contract: Text
@@ -81,10 +81,9 @@ class Preprocessing(Section):
 
 class Search(Section):
     """Optional hyperparameter search over the estimator's arguments, with cross-validation."""
-
     kind: Literal["none", "grid", "random"]
     grid: Annotated[dict[str, list[Any]], Mapping]  # argument -> values to try
-    cv: Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
+    cv: AtLeastTwo
     n_iter: Positive  # random search: candidates tried
     scoring: Text | None  # a scikit-learn scorer name; null: the estimator's own score
 
@@ -105,7 +104,6 @@ class Evaluate(Section):
 
 class ChampionGate(Section):
     """The challenger against the champion: how much worse on `metric` it may be."""
-
     metric: Text
     tolerance: AtLeastZero
 
@@ -127,10 +125,10 @@ class Mlflow(Section):
 
 class Drift(Section):
     statistic: Literal["psi", "pvalue"]  # which one decides each feature's verdict
-    bins: Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
+    bins: AtLeastTwo
     min_rows_per_bin: Positive
-    psi_warn: Annotated[float, rule(lambda v: v > 0, "a positive number")]
-    psi_drift: Annotated[float, rule(lambda v: v > 0, "a positive number")]
+    psi_warn: PositiveNumber
+    psi_drift: PositiveNumber
     pvalue: Fraction
     min_samples: Positive
     dataset_drift_share: Annotated[float, rule(lambda v: 0 < v <= 1, "a number in (0, 1]")]
@@ -164,7 +162,7 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
         params = Params.model_validate(raw)
         check_across_sections(params)
     except ValidationError as error:
-        raise config_error(error).in_file(str(path)) from None
+        raise ConfigError.from_validation(error, Params).in_file(str(path)) from None
     except ConfigError as error:
         raise error.in_file(str(path)) from None
     return params
@@ -180,42 +178,10 @@ def check_across_sections(params: Params) -> None:
             if name not in DRIFT_OVERRIDES:
                 raise ConfigError(f"drift.overrides.{feature}.{name}", f"one of {', '.join(DRIFT_OVERRIDES)}", name)
     known = metric_names(params.task)
-    named = {"evaluate.slice_metric": params.evaluate.slice_metric, "gates.champion.metric": params.gates.champion.metric}
-    named |= {f"gates.{bound}.{name}": name for bound in ("minimum", "maximum") for name in getattr(params.gates, bound)}
+    named = {"evaluate.slice_metric": params.evaluate.slice_metric,
+             "gates.champion.metric": params.gates.champion.metric}
+    named |= {f"gates.{bound}.{name}": name for bound in ("minimum", "maximum")
+              for name in getattr(params.gates, bound)}
     for key, name in named.items():
         if name not in known:
             raise ConfigError(key, f"a {params.task} metric ({', '.join(known)})", name)
-
-
-# What each kind of pydantic error means, in the words of the settings file.
-EXPECTED = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false", "string_type": "a string",
-            "list_type": "a list", "dict_type": "a mapping of names to values", "missing": "a value"}
-
-
-def config_error(error: ValidationError) -> ConfigError:
-    """The first problem pydantic found, as a `ConfigError` naming its key."""
-    problem = error.errors(include_url=False)[0]
-    loc, kind = problem["loc"], problem["type"]
-    key = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in loc).replace(".[", "[")
-    if kind == "missing":
-        return ConfigError(key, "a value", found_text="nothing (the key is missing)")
-    if kind == "extra_forbidden":
-        known = ", ".join(sorted(_section_at(loc[:-1]).model_fields))
-        return ConfigError(key, f"one of the known keys ({known})", found_text="an unknown key")
-    if kind in ("model_type", "model_attributes_type"):
-        return ConfigError(key, f"a mapping with keys {', '.join(_section_at(loc).model_fields)}", problem["input"])
-    if kind == "literal_error":
-        expected = "one of " + problem["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
-    elif kind == "value_error":
-        expected = str(problem["ctx"]["error"])
-    else:
-        expected = EXPECTED.get(kind, problem["msg"].removeprefix("Input should be "))
-    return ConfigError(key, expected, problem["input"])
-
-
-def _section_at(loc: tuple) -> type[Section]:
-    """The section class that the keys `loc` lead to from the top of params.yaml."""
-    section = Params
-    for part in loc:
-        section = section.model_fields[part].annotation
-    return section

@@ -36,8 +36,8 @@ def s3_problem(name: str, settings: dict) -> str | None:
     if not all(keys.values()):  # not in .dvc/config.local: the environment, a profile, an instance role
         try:
             if session.get_credentials() is None:
-                return ("no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, "
-                        f"or run `dvc remote modify --local {name} access_key_id ...` (the git-ignored .dvc/config.local)")
+                return ("no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or "
+                        f"run `dvc remote modify --local {name} access_key_id ...` (the git-ignored .dvc/config.local)")
         except botocore.exceptions.ProfileNotFound as error:
             return f"{error}; name a profile from ~/.aws/config"
     endpoint = settings.get("endpointurl")

@@ -38,8 +38,8 @@ def build_estimator(model: Model, seed: int) -> BaseEstimator:
     accepted = cls().get_params()
     for name in model.params:
         if name not in accepted:
-            raise ConfigError(f"train.model.params.{name}", f"one of {', '.join(sorted(accepted))} for {model.estimator}",
-                              found_text="an unknown argument")
+            raise ConfigError(f"train.model.params.{name}", f"one of {', '.join(sorted(accepted))} for "
+                              f"{model.estimator}", found_text="an unknown argument")
     kwargs = dict(model.params)
     if "random_state" in accepted:
         kwargs.setdefault("random_state", seed)

@@ -64,5 +64,6 @@ def write_plots(paths: dict[str, str], tables: dict[str, pd.DataFrame]) -> None:
     """Write the table of each plot named in `paths.plots` to its file; every name must be one evaluate draws."""
     for name, path in paths.items():
         if name not in tables:
-            raise ConfigError(f"paths.plots.{name}", f"one of the plots evaluate draws here ({', '.join(tables)})", name)
+            raise ConfigError(f"paths.plots.{name}", f"one of the plots evaluate draws here ({', '.join(tables)})",
+                              name)
         write_table(tables[name], path)

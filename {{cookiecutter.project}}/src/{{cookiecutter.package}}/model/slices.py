@@ -25,7 +25,8 @@ def slice_metrics(model, features: pd.DataFrame, y_true: pd.Series, groups: pd.S
         with warnings.catch_warnings():  # a group holding one class is expected; scikit-learn warns about it
             warnings.simplefilter("ignore", UserWarning)
             value = METRICS[metric].compute(predictions(model, features.loc[rows], y_true.loc[rows], task))
-        table[str(group)] = {"rows": len(rows), metric: None if value is None or np.isnan(value) else round(float(value), 6)}
+        known = value is not None and not np.isnan(value)
+        table[str(group)] = {"rows": len(rows), metric: round(float(value), 6) if known else None}
     counted = [entry[metric] for entry in table.values() if entry["rows"] >= min_rows and entry[metric] is not None]
     gap = round(max(counted) - min(counted), 6) if len(counted) > 1 else 0.0
     return {"column": str(groups.name), "metric": metric, "min_rows": min_rows, "gap": gap, "groups": table}

@@ -20,7 +20,8 @@ def markdown_report(table: pd.DataFrame, summary: DriftSummary, current_rows: in
         lines += [f"Labelled current rows: {p.metric} {p.current:.4g} against {p.test:.4g} on the test split "
                   f"({'concept drift' if p.concept_drift else 'within the allowed decay'}).", ""]
     titles = [statistic.title for statistic in STATISTICS.values()]
-    lines += ["| feature | verdict | how it moved | " + " | ".join(titles) + " |", "|---|---|---|" + "---|" * len(titles)]
+    lines += ["| feature | verdict | how it moved | " + " | ".join(titles) + " |",
+              "|---|---|---|" + "---|" * len(titles)]
     for row in table.to_dict("records"):
         cells = [_cell(row[name]) for name in STATISTICS]
         lines.append(f"| {row['feature']} | {row['verdict']} | {row['moved']} | " + " | ".join(cells) + " |")

@@ -103,5 +103,6 @@ def summarize(table: pd.DataFrame, policy: Drift, prediction: dict | None = None
         prediction_psi=None if prediction is None else prediction["psi"],
         prediction_verdict=None if prediction is None else prediction["verdict"],
         performance=performance,
-        moved=[MovedFeature(**{key: row[key] for key in MovedFeature.model_fields}) for row in moved.to_dict("records")],
+        moved=[MovedFeature(**{key: row[key] for key in MovedFeature.model_fields})
+               for row in moved.to_dict("records")],
     )

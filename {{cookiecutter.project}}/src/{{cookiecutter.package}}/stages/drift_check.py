@@ -27,8 +27,8 @@ def main() -> None:
     features = feature_columns(reference, params.target)
     require_features(current, features)
     # Derived columns drift too: compared as the model sees them.
-    derived_reference, derived_current = add_derived_features(reference[features]), add_derived_features(current[features])
-    table = compare(derived_reference, derived_current, list(derived_reference.columns), params.drift)
+    seen, now = add_derived_features(reference[features]), add_derived_features(current[features])
+    table = compare(seen, now, list(seen.columns), params.drift)
     model = load_model(params.paths.model)
     prediction = prediction_drift(model, reference[features], current[features], params.drift)
     test_metrics = json.loads(Path(params.paths.metrics).read_text(encoding="utf-8"))

@@ -65,7 +65,8 @@ def main() -> None:
     save_model(pipeline, params.paths.model)
     started = time.perf_counter()
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
-    run_info = log_training_run(mlflow, pipeline, features, logged, metrics, lineage_tags({"train": params.paths.train}))
+    tags = lineage_tags({"train": params.paths.train})
+    run_info = log_training_run(mlflow, pipeline, features, logged, metrics, tags)
     run_info.save(params.paths.run_info)
     print(f"train: fit {params.train.model.estimator} on {len(train)} rows in {fit_seconds:.2f}s "
           f"(train score {metrics['train_score']:.3f}); wrote {params.paths.model}; "
