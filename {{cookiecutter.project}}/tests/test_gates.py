@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -96,8 +97,10 @@ def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, m
     """Against a real MLflow store (SQLite in the temporary folder)."""
     from {{ cookiecutter.package }}.commands.promote import main as promote_main
     from {{ cookiecutter.package }}.config import load_params
+    from {{ cookiecutter.package }}.model.artifact import save_model
     from {{ cookiecutter.package }}.tracking.connection import connect
     from {{ cookiecutter.package }}.tracking.registry import load_champion
+    from {{ cookiecutter.package }}.tracking.runs import log_training_run
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     params = load_params()
@@ -105,11 +108,11 @@ def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, m
     features, labels = frame[["size", "weight"]].fillna(30), frame["label"]
 
     def logged(model) -> dict:
-        with mlflow.start_run() as active:
-            info = mlflow.sklearn.log_model(model.fit(features, labels), name="model", serialization_format="skops",
-                                            skops_trusted_types=[], pip_requirements=["scikit-learn"])
-        return {"run_id": active.info.run_id, "experiment_id": active.info.experiment_id, "model_id": info.model_id,
-                "model_uri": info.model_uri, "tracking_uri": mlflow.get_tracking_uri()}
+        """Train's record of a model: the file (which dvc.lock records, as after `dvc repro train`) and its run."""
+        md5 = save_model(model.fit(features, labels), params.paths.model)
+        lock = {"schema": "2.0", "stages": {"train": {"outs": [{"path": params.paths.model, "md5": md5}]}}}
+        (project / "dvc.lock").write_text(yaml.safe_dump(lock))
+        return log_training_run(mlflow, model, params.paths.model, features, {}, {}, {}).model_dump()
 
     name = params.mlflow.model_name
     assert load_champion(mlflow, name) is None

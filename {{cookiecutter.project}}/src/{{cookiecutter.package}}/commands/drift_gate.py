@@ -3,10 +3,12 @@
 from ..config import load_params
 from ..errors import UserError, run
 from ..monitoring.verdict import DriftSummary
+from ..outputs import require_current
 
 
 def main() -> None:
     params = load_params()
+    require_current("drift-check", params.paths.drift_metrics)
     summary = DriftSummary.load(params.paths.drift_metrics)
     for feature in summary.moved:
         print(f"{feature.verdict:<6} {feature.feature}: {feature.moved} (PSI {feature.psi:.3g}, "

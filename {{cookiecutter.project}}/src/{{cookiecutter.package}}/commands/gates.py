@@ -3,10 +3,12 @@
 from ..config import load_params
 from ..errors import UserError, run
 from ..model.gates import GateReport, gates_table
+from ..outputs import require_current
 
 
 def main() -> None:
     params = load_params()
+    require_current("evaluate", params.paths.gates)
     report = GateReport.load(params.paths.gates)
     print(gates_table(report.gates))
     if report.failed:

@@ -8,13 +8,17 @@ failed, it refuses and names them.
 from ..config import load_params
 from ..errors import UserError, run
 from ..model.gates import GateReport, gates_table
+from ..outputs import recorded_md5, require_current
 from ..tracking.connection import connect
 from ..tracking.registry import champion_version, promote
+from ..tracking.runs import MODEL_MD5_TAG
 
 
 def main() -> None:
     params = load_params()
     path = params.paths.gates
+    # The report must be evaluate's for the current inputs, as dvc.lock records it (not one edited by hand).
+    require_current("evaluate", path)
     report = GateReport.load(path)
     if report.failed:
         print(gates_table(report.gates))
@@ -28,6 +32,11 @@ def main() -> None:
         # The champion moved after evaluate compared against it: that comparison no longer holds.
         raise UserError(f"{path}: the gates were judged against champion version {recorded}, but the champion "
                         f"is now version {current.version if current else None}; run `dvc repro --force evaluate`")
+    # And the model it judged must be the workspace's: the run's model file is the one dvc.lock records.
+    logged = mlflow.MlflowClient().get_run(report.model.run_id).data.tags.get(MODEL_MD5_TAG)
+    if logged != recorded_md5(params.paths.model):
+        raise UserError(f"{path}: MLflow run {report.model.run_id} logged model MD5 {logged}, but dvc.lock records "
+                        f"{recorded_md5(params.paths.model)} for {params.paths.model}; run `dvc repro` first")
     reason = "; ".join(f"{g.name} {g.value} (threshold {g.threshold})" for g in report.gates)
     version = promote(mlflow, name, report.model, f"every gate passed: {reason}")
     print(f"promote: {name} version {version} is now the champion (was {recorded or 'none'}); "

@@ -1,16 +1,58 @@
-"""The model file train writes and evaluate and drift-check read."""
+"""The model file train writes, and the only way to load one: after proof that git recorded it.
 
+Unpickling a file runs whatever code it names. A model file is therefore loaded only when its MD5 is
+one that dvc.lock records: the workspace's (the outputs of the checked-out commit or of the last
+completed run) or a committed one. A file replaced in the DVC remote or in a tracking server's
+artifact store, or edited by hand, is refused before a byte of it runs.
+"""
+
+import io
+import subprocess
 from pathlib import Path
 
 import joblib
 
+from ..data.tables import file_md5
+from ..errors import UserError
+from ..outputs import LOCK_FILE, recorded_md5
 
-def save_model(model, path: str | Path) -> None:
+
+def save_model(model, path: str | Path) -> str:
+    """Write the model; return its MD5 (what dvc.lock will record for it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
+    return file_md5(path)
 
 
 def load_model(path: str | Path):
-    """The fitted pipeline. Only ever the train stage's own output, never a file from elsewhere."""
+    """The model file at `path`, when it is the one dvc.lock records."""
+    expected, found = recorded_md5(path), file_md5(path) if Path(path).is_file() else None
+    if found is None:
+        raise UserError(f"{path}: file not found; run `dvc repro train` (or `dvc pull train`)")
+    if expected != found:
+        recorded = f"the {expected} dvc.lock records" if expected else "recorded in dvc.lock"
+        raise UserError(f"{path}: MD5 {found} is not {recorded}, so it is not loaded (unpickling a file of "
+                        f"unknown origin can run code); `dvc repro --force train` makes it anew")
     return joblib.load(path)
+
+
+def load_recorded_bytes(data: bytes, md5: str, origin: str):
+    """A model from bytes fetched elsewhere (a registry), when they hash to `md5` and git recorded `md5`."""
+    import hashlib
+
+    if hashlib.md5(data).hexdigest() != md5:
+        raise UserError(f"{origin}: the model file's MD5 is not the {md5} recorded with it; not loaded")
+    if not in_git_record(md5):
+        raise UserError(f"{origin}: model MD5 {md5} is in no dvc.lock of this repository (the workspace's or a "
+                        "committed one); not loaded")
+    return joblib.load(io.BytesIO(data))
+
+
+def in_git_record(md5: str) -> bool:
+    """Whether the workspace's dvc.lock or any committed one records an output with this MD5."""
+    if LOCK_FILE.is_file() and md5 in LOCK_FILE.read_text(encoding="utf-8"):
+        return True
+    found = subprocess.run(["git", "log", "--all", "--format=%H", "-S", md5, "--", str(LOCK_FILE)],
+                           capture_output=True, text=True)
+    return found.returncode == 0 and bool(found.stdout.strip())

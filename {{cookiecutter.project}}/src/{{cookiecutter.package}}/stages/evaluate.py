@@ -9,7 +9,7 @@ import pandas as pd
 from ..config import Params, load_params
 from ..data.features import feature_columns
 from ..data.tables import read_table
-from ..errors import ConfigError, run
+from ..errors import ConfigError, UserError, run
 from ..model.artifact import load_model
 from ..model.gates import ChampionScore, GateReport, gates_table, judge
 from ..model.latency import measure_latency
@@ -18,7 +18,7 @@ from ..model.plots import plot_tables, write_plots
 from ..model.slices import slice_metrics
 from ..records import write_json
 from ..tracking.connection import connect
-from ..tracking.registry import load_champion
+from ..tracking.registry import champion_version, load_champion
 from ..tracking.runs import RunInfo, add_to_run
 
 
@@ -37,16 +37,23 @@ def evaluate(model, features: pd.DataFrame, y_true: pd.Series, params: Params) -
 
 
 def rescore_champion(mlflow, params: Params, features: pd.DataFrame, y_true: pd.Series) -> ChampionScore | None:
-    """The champion's version and its score on this test split, or None when there is no champion yet."""
-    champion = load_champion(mlflow, params.mlflow.model_name)
-    if champion is None:
+    """The champion's version and its score on this test split, or None when there is no champion yet.
+
+    A champion that cannot be loaded (its file is not one git recorded) or cannot score this split
+    (trained on other columns or labels) gets no score, and says why.
+    """
+    version = champion_version(mlflow, params.mlflow.model_name)
+    if version is None:
         return None
-    metric = params.gates.champion.metric
+    metric, value = params.gates.champion.metric, None
     try:
+        champion = load_champion(mlflow, params.mlflow.model_name)
         value, error = score(champion.model, features, y_true, params.task).get(metric), None
-    except (KeyError, ValueError, TypeError) as problem:  # trained on other columns or labels
-        value, error = None, str(problem).splitlines()[0]
-    return ChampionScore(version=champion.version, run_id=champion.run_id, metric=metric, score=value, error=error)
+    except UserError as problem:
+        error = str(problem)
+    except (KeyError, ValueError, TypeError) as problem:
+        error = str(problem).splitlines()[0]
+    return ChampionScore(version=str(version.version), run_id=version.run_id, metric=metric, score=value, error=error)
 
 
 def main() -> None:

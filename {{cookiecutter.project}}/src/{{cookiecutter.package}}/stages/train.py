@@ -66,7 +66,7 @@ def main() -> None:
     started = time.perf_counter()
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
     tags = lineage_tags({"train": params.paths.train})
-    run_info = log_training_run(mlflow, pipeline, features, logged, metrics, tags)
+    run_info = log_training_run(mlflow, pipeline, params.paths.model, features, logged, metrics, tags)
     run_info.save(params.paths.run_info)
     print(f"train: fit {params.train.model.estimator} on {len(train)} rows in {fit_seconds:.2f}s "
           f"(train score {metrics['train_score']:.3f}); wrote {params.paths.model}; "

@@ -24,19 +24,23 @@ def validate(frames: dict, contract: Contract, params: Params) -> list[Failure]:
 
 def main() -> None:
     params = load_params()
-    contract = load_contract(params.paths.contract)
-    if contract.target not in (None, params.target):
-        raise ConfigError("target", f"{contract.target!r}, the target that {params.paths.contract} names",
-                          params.target)
-    paths = {"train": params.paths.train, "test": params.paths.test, "current": params.paths.current}
-    frames = {name: (path, read_table(path)) for name, path in paths.items()}
+    report_path = params.paths.validation_report
+    try:
+        contract = load_contract(params.paths.contract)
+        if contract.target not in (None, params.target):
+            raise ConfigError("target", f"{contract.target!r}, the target that {params.paths.contract} names",
+                              params.target)
+        paths = {"train": params.paths.train, "test": params.paths.test, "current": params.paths.current}
+        frames = {name: (path, read_table(path)) for name, path in paths.items()}
+    except UserError as error:
+        # The report says what broke whatever broke: a file, the contract itself, or a setting.
+        write_json({"passed": False, "error": str(error)}, report_path)
+        raise
     failures = validate(frames, contract, params)
     rows = {name: len(frame) for name, (_, frame) in frames.items()}
     errors = [f for f in failures if f.severity == "error"]
-    report = {"passed": not errors, "rows": rows, "errors": len(errors),
-              "warnings": len(failures) - len(errors), "failures": [f.to_dict() for f in failures]}
-    report_path = params.paths.validation_report
-    write_json(report, report_path)
+    write_json({"passed": not errors, "rows": rows, "errors": len(errors), "warnings": len(failures) - len(errors),
+                "failures": [f.to_dict() for f in failures]}, report_path)
     checked = ", ".join(f"{name} {count} rows" for name, count in rows.items())
     if failures:
         print(failures_table(failures))

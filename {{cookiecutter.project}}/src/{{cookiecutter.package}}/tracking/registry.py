@@ -1,9 +1,13 @@
 """The MLflow model registry: the champion (the version holding the `champion` alias) and its successor."""
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from .runs import RunInfo
+from ..errors import UserError
+from ..model.artifact import load_recorded_bytes
+from .runs import MODEL_FILE, MODEL_MD5_TAG, RunInfo
 
 ALIAS = "champion"
 
@@ -27,13 +31,24 @@ def champion_version(mlflow, name: str):
 
 
 def load_champion(mlflow, name: str) -> Champion | None:
-    """The champion, loaded to be scored again on today's test split."""
+    """The champion, or None while there is none: the model file its training run kept, loaded only when
+    its MD5 is the one recorded with the run and git recorded it too (model/artifact.py)."""
     version = champion_version(mlflow, name)
     if version is None:
         return None
-    # Stored with skops by train, which loads only the types recorded as trusted when it was logged.
-    model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
-    return Champion(str(version.version), version.run_id, model)
+    origin = f"champion version {version.version}"
+    md5 = mlflow.MlflowClient().get_run(version.run_id).data.tags.get(MODEL_MD5_TAG)
+    if md5 is None:
+        raise UserError(f"{origin}: its run records no model MD5 ({MODEL_MD5_TAG}), so it is not loaded")
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            downloaded = mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=MODEL_FILE,
+                                                             dst_path=folder)
+        except (mlflow.exceptions.MlflowException, OSError) as error:
+            raise UserError(f"{origin}: its model file cannot be fetched ({error})") from None
+        files = list(Path(downloaded).glob("*"))
+        data = files[0].read_bytes() if len(files) == 1 else b""
+    return Champion(str(version.version), version.run_id, load_recorded_bytes(data, md5, origin))
 
 
 def promote(mlflow, name: str, model: RunInfo, reason: str) -> str:

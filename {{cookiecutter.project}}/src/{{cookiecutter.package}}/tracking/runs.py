@@ -3,6 +3,7 @@
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
+from ..data.tables import file_md5
 from ..errors import UserError
 from ..records import Record
 
@@ -11,6 +12,10 @@ if TYPE_CHECKING:
 
 # Declared rather than inferred: MLflow's inference starts a subprocess and adds seconds to every run.
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
+# The model file as train wrote it, kept in the run beside MLflow's own copy, with its MD5 as a tag: the
+# registry's champion is loaded from it only when that MD5 is one git recorded (model/artifact.py).
+MODEL_FILE = "model_file"
+MODEL_MD5_TAG = "model.md5"
 
 
 class RunInfo(Record):
@@ -36,8 +41,10 @@ def flatten(mapping: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def log_training_run(mlflow, model, features: "pd.DataFrame", params: dict, metrics: dict, tags: dict) -> RunInfo:
-    """Record params, metrics, tags and the model (with its signature and an input example) in a new run."""
+def log_training_run(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict, metrics: dict,
+                     tags: dict) -> RunInfo:
+    """Record params, metrics, tags and the model (the file, and MLflow's model with its signature and an
+    input example) in a new run."""
     import skops.io
     from mlflow.models import infer_signature
 
@@ -45,7 +52,8 @@ def log_training_run(mlflow, model, features: "pd.DataFrame", params: dict, metr
     with mlflow.start_run() as active:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(metrics)
-        mlflow.set_tags(tags)
+        mlflow.set_tags(tags | {MODEL_MD5_TAG: file_md5(model_file)})
+        mlflow.log_artifact(model_file, artifact_path=MODEL_FILE)
         logged = mlflow.sklearn.log_model(
             model,
             name="model",
