@@ -41,3 +41,49 @@ def test_a_relative_sqlite_store_is_the_projects_even_from_a_queued_experiments_
     assert tracking_uri("sqlite:////srv/mlflow.db") == "sqlite:////srv/mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
     assert tracking_uri("sqlite:///mlflow.db") == "http://mlflow.internal:5000"
+
+
+def test_a_corrupt_store_stops_with_one_line_naming_it_and_what_to_do(tmp_path, monkeypatch):
+    store = tmp_path / "mlflow.db"
+    store.write_bytes(bytes(range(256)) * 200)  # not an SQLite file
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+    with pytest.raises(UserError) as error:
+        connect("sqlite:///mlflow.db", "any")
+    message = str(error.value)
+    assert f"MLflow store sqlite:///{store}: {store} is not a readable SQLite database" in message
+    assert f"`mv {store} {store}.broken`" in message and "\n" not in message
+
+
+# A process that starts a run, says which, and waits to be killed.
+STARTS_A_RUN = """
+import os, socket, sys, time
+from {{ cookiecutter.package }}.tracking.connection import connect
+from {{ cookiecutter.package }}.tracking.runs import PROCESS_TAG
+mlflow = connect(sys.argv[1], "orphans")
+run = mlflow.start_run(tags={PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"})
+print(run.info.run_id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_run_left_running_by_a_killed_process_is_marked_failed_and_a_live_one_is_not(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from {{ cookiecutter.package }}.tracking.runs import PROCESS_TAG, fail_orphaned_runs
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    killed = subprocess.Popen([sys.executable, "-c", STARTS_A_RUN, store], stdout=subprocess.PIPE, text=True)
+    orphan = killed.stdout.readline().strip()
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    mlflow = connect(store, "orphans")
+    live = mlflow.start_run(tags={PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}).info.run_id
+    fail_orphaned_runs(mlflow)
+    client = mlflow.MlflowClient()
+    assert client.get_run(orphan).info.status == "FAILED"
+    assert client.get_run(live).info.status == "RUNNING"
+    mlflow.end_run()

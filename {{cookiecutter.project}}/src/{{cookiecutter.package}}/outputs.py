@@ -50,8 +50,11 @@ def changes(*targets: str) -> dict[str, str]:
                 found[stage] = entry
                 continue
             for kind, changed in entry.items():
+                role = kind.removeprefix("changed ").rstrip("s")  # out or dep
                 for path, state in changed.items():  # an output of one stage may be a dep of the next
-                    found.setdefault(path, f"{state} {kind.removeprefix('changed ').rstrip('s')}")
+                    # A params file says which of its keys changed: {"drift": "modified"}.
+                    for name, how in (state.items() if isinstance(state, dict) else [("", state)]):
+                        found.setdefault(f"{path} {name}".strip(), f"{how} {role}")
     return found
 
 

@@ -5,6 +5,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
@@ -60,13 +61,38 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
     for noisy in ("alembic", "mlflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
-    if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
-        # Artifacts in the project's mlruns/, not in the folder of whichever run came first (a queued
-        # experiment's copy is deleted). Two queued experiments may both get here: the second finds it made.
-        root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
-        try:
-            mlflow.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
-        except mlflow.exceptions.MlflowException:
-            pass
-    mlflow.set_experiment(experiment)
+    with store_errors(uri):
+        if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
+            # Artifacts in the project's mlruns/, not in the folder of whichever run came first (a queued
+            # experiment's copy is deleted). Two queued experiments may both get here: the second finds it made.
+            root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
+            try:
+                mlflow.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
+            except mlflow.exceptions.MlflowException:
+                pass
+        mlflow.set_experiment(experiment)
     return mlflow
+
+
+@contextmanager
+def store_errors(uri: str):
+    """What goes wrong in the store itself (a corrupt SQLite file, a full disk) as one line naming it."""
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (MlflowException, SQLAlchemyError, OSError) as error:
+        raise UserError(store_problem(uri, error)) from None
+
+
+def store_problem(uri: str, error: Exception) -> str:
+    reason = " ".join(str(getattr(error, "orig", None) or getattr(error, "message", None) or error).split())[:200]
+    where = f"MLflow store {uri}"
+    if "disk is full" in reason or "No space left" in reason:
+        return f"{where}: the disk is full ({reason}); free some space, then run again"
+    if uri.startswith("sqlite:") and ("not a database" in reason or "malformed" in reason):
+        path = uri.removeprefix("sqlite:///")
+        return (f"{where}: {path} is not a readable SQLite database ({reason}); move it aside "
+                f"(`mv {path} {path}.broken`) to start a new store, or put back a copy you trust")
+    return f"{where}: {reason}"

@@ -1,11 +1,15 @@
 """MLflow runs: the training run (params, metrics, lineage tags, the model) and what evaluate adds to it."""
 
+import os
+import signal
+import socket
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from ..data.tables import file_md5
 from ..errors import UserError
 from ..records import Record
+from .connection import store_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,6 +20,8 @@ MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy")
 # registry's champion is loaded from it only when that MD5 is one git recorded (model/artifact.py).
 MODEL_FILE = "model_file"
 MODEL_MD5_TAG = "model.md5"
+# The machine and process that logs a run, so a run it leaves RUNNING can be told from a live one.
+PROCESS_TAG = "process"
 
 
 class RunInfo(Record):
@@ -45,11 +51,22 @@ def log_training_run(mlflow, model, model_file: str, features: "pd.DataFrame", p
                      tags: dict) -> RunInfo:
     """Record params, metrics, tags and the model (the file, and MLflow's model with its signature and an
     input example) in a new run."""
+    with store_errors(mlflow.get_tracking_uri()):
+        fail_orphaned_runs(mlflow)
+        return _log(mlflow, model, model_file, features, params, metrics, tags)
+
+
+def _log(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict, metrics: dict, tags: dict) -> RunInfo:
     import skops.io
     from mlflow.models import infer_signature
 
+    # Integer columns as floats, as MLflow advises: an integer column cannot hold a missing value, and a
+    # signature that says "integer" refuses one (MLflow warns about it in as many lines).
     example = features.head(5)
-    with mlflow.start_run() as active:
+    example = example.astype({column: "float64" for column in example.select_dtypes("integer").columns})
+    # A run stopped by a signal ends as FAILED: `start_run` marks it so when the block raises.
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    with mlflow.start_run(tags={PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}) as active:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(metrics)
         mlflow.set_tags(tags | {MODEL_MD5_TAG: file_md5(model_file)})
@@ -71,10 +88,35 @@ def log_training_run(mlflow, model, model_file: str, features: "pd.DataFrame", p
 def add_to_run(mlflow, run: RunInfo, run_file: str, metrics: dict, artifacts: list[str], folder: str) -> None:
     """Add metrics, and files under `folder` in its artifacts, to the run that trained the model."""
     try:
-        with mlflow.start_run(run_id=run.run_id):
-            mlflow.log_metrics(metrics)
-            for path in artifacts:
-                mlflow.log_artifact(path, artifact_path=folder)
+        mlflow.MlflowClient().get_run(run.run_id)
     except mlflow.exceptions.MlflowException as error:
         raise UserError(f"{run_file}: MLflow run {run.run_id} not found at {mlflow.get_tracking_uri()} "
                         f"({error.message}); re-run train with this tracking URI") from None
+    with store_errors(mlflow.get_tracking_uri()), mlflow.start_run(run_id=run.run_id):
+        mlflow.log_metrics(metrics)
+        for path in artifacts:
+            mlflow.log_artifact(path, artifact_path=folder)
+
+
+def _raise_on_sigterm(signum, frame):
+    raise SystemExit(f"stopped by signal {signum}")
+
+
+def fail_orphaned_runs(mlflow) -> None:
+    """Mark FAILED the runs of this experiment left RUNNING by a process of this machine that is gone
+    (killed, or stopped by a full disk or a broken store before it could end its run)."""
+    host = socket.gethostname()
+    for run in mlflow.search_runs(filter_string="attributes.status = 'RUNNING'", output_format="list"):
+        owner, _, pid = run.data.tags.get(PROCESS_TAG, "").rpartition(":")
+        if owner == host and pid.isdigit() and not _alive(int(pid)):
+            mlflow.MlflowClient().set_terminated(run.info.run_id, status="FAILED")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
