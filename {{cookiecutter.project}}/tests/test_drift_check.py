@@ -15,7 +15,8 @@ from {{ cookiecutter.package }}.monitoring.simulate import simulate
 from {{ cookiecutter.package }}.monitoring.verdict import Decay, performance_decay, summarize
 
 POLICY = Drift(statistic="psi", bins=10, min_rows_per_bin=20, psi_warn=0.1, psi_drift=0.2, pvalue=0.05,
-               min_samples=30, dataset_drift_share=0.3, overrides={}, max_decay=0.05, fail_stage=False)
+               min_samples=30, dataset_drift_share=0.3, important_share=0.25, prediction_counts=True, overrides={},
+               max_decay=0.05, fail_stage=False)
 
 
 def test_psi_matches_the_formula_worked_by_hand():
@@ -124,6 +125,38 @@ def test_the_batch_verdict_and_the_recommendation():
     assert stable.verdict == "stable" and stable.recommendation == "retrain"
 
 
+def test_one_drifted_feature_the_model_leans_on_drifts_the_batch_alone():
+    rng = np.random.default_rng(13)
+    table = compare(frame(rng, 1000), frame(rng, 1000, shift=1.0), FEATURES, POLICY)  # x alone: 1 of 4 features
+    assert summarize(table, POLICY).verdict == "warn"
+    unimportant = summarize(table, POLICY, importance={"x": 0.05, "y": 0.95})
+    assert unimportant.verdict == "warn" and unimportant.recommendation == "watch"
+    leaned_on = summarize(table, POLICY, importance={"x": 0.6, "y": 0.4})
+    assert leaned_on.verdict == "drift" and leaned_on.recommendation == "retrain"
+    assert leaned_on.reasons == ["x drifted, and carries 60% of the model's importance"]
+    assert summarize(table, POLICY.model_copy(update={"important_share": None}), importance={"x": 1.0}).verdict == "warn"
+
+
+def test_drifted_predictions_drift_the_batch_unless_set_otherwise():
+    rng = np.random.default_rng(14)
+    table = compare(frame(rng, 1000), frame(rng, 1000), FEATURES, POLICY)
+    moved = {"verdict": "drift", "psi": 4.2}
+    summary = summarize(table, POLICY, prediction=moved)
+    assert summary.verdict == "drift" and summary.reasons == ["the predictions drifted (PSI 4.2)"]
+    assert summarize(table, POLICY.model_copy(update={"prediction_counts": False}), prediction=moved).verdict == "stable"
+
+
+def test_concept_drift_is_worded_the_way_the_metric_moved():
+    rng = np.random.default_rng(15)
+    table = compare(frame(rng, 1000), frame(rng, 1000), FEATURES, POLICY)
+    rose = Decay(metric="rmse", test=1085.8, current=5597.4, rows=120, decay=4.155, concept_drift=True)
+    summary = summarize(table, POLICY, performance=rose)
+    assert summary.verdict == "stable" and summary.recommendation == "retrain"
+    assert summary.reasons == ["on 120 labelled current rows rmse rose from 1086 on the test split to 5597 (416% worse)"]
+    fell = Decay(metric="accuracy", test=0.9, current=0.6, rows=50, decay=0.333, concept_drift=True)
+    assert "accuracy fell from 0.9 on the test split to 0.6" in summarize(table, POLICY, performance=fell).reasons[0]
+
+
 def test_the_report_lists_drifted_features_first_with_how_they_moved():
     rng = np.random.default_rng(7)
     reference = frame(rng, 1000)
@@ -185,3 +218,10 @@ def test_a_simulated_batch_is_reproducible_and_moves_what_was_asked():
     assert (flipped["label"] != unflipped["label"]).all()
     with pytest.raises(UserError, match="column 'nope': expected a column of the training data"):
         simulate(reference, **{**args, "shift": {"nope": 1.0}})
+
+
+def test_a_simulated_shift_keeps_whole_numbers_whole():
+    reference = pd.DataFrame({"cylinders": [4, 6, 8, 4, 6] * 20, "label": ["a", "b"] * 50})
+    batch = simulate(reference, rows=200, seed=1, target="label", shift={"cylinders": 1.0}, mix={}, missing={}, flip=0)
+    assert batch["cylinders"].dtype == reference["cylinders"].dtype
+    assert batch["cylinders"].mean() > reference["cylinders"].mean() + 1

@@ -11,7 +11,13 @@ from {{ cookiecutter.package }}.data.tables import read_table, write_table
         ("header.csv", b"a,b\n", "expected data rows, found only a header"),
         ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "malformed CSV"),
         ("quotes.csv", b"a,b\n1,2\n\"an unbalanced quote,3\n", "malformed CSV"),
-        ("latin1.csv", "a,b\ncaf\u00e9,1\n".encode("latin-1"), "expected UTF-8 text, found byte 0xe9"),
+        ("latin1.csv", "a,b\ncaf\u00e9,1\n".encode("latin-1"), "expected UTF-8 text, found byte 0xe9 at line 2, column 4"),
+        ("late_latin1.csv", b"a,b\n" + b"x,1\n" * 30000 + "caf\u00e9,1\n".encode("latin-1"),
+         "found byte 0xe9 at line 30002, column 4"),
+        ("semicolons.csv", b"species;island;mass\nAdelie;Dream;3700\n",
+         "expected comma-separated values, found one column named 'species;island;mass': the values are separated by ';'"),
+        ("twice.csv", b"bill,mass,bill\n1,2,3\n", "expected each column named once in the header, found 'bill' (columns 1 and 3)"),
+        ("nul.csv", b"\0" * 4096, "expected CSV text, found NUL bytes"),
         ("fake.parquet", b"a,b\n1,2\n", "unreadable parquet file"),
         ("data.xlsx", b"PK", "expected a .csv or .parquet file, found a '.xlsx' file"),
     ],
@@ -23,6 +29,13 @@ def test_an_unreadable_file_gives_one_line_naming_it(tmp_path, name, content, me
         read_table(path)
     assert str(error.value).startswith(str(path)) and message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_parquet_file_named_csv_is_named_for_what_it_is(tmp_path, frame):
+    path = tmp_path / "data.csv"
+    frame.to_parquet(path)
+    with pytest.raises(UserError, match="data.csv: expected CSV text, found a Parquet file; name it .parquet"):
+        read_table(path)
 
 
 def test_a_missing_file_is_named(tmp_path):

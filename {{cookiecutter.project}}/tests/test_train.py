@@ -46,6 +46,14 @@ def test_bad_model_params_name_the_key(estimator, params, message):
         build_estimator(Model(estimator=estimator, params=params), seed=0)
 
 
+def test_a_regressor_for_a_classification_task_is_named_as_such(frame):
+    params = project_params(model=Model(estimator="sklearn.linear_model.Ridge", params={}),
+                            search=Search(kind="none", grid={}, cv=3, n_iter=1, scoring=None))
+    with pytest.raises(UserError, match=r"key 'train.model.estimator': expected a classifier, for task classification "
+                                        r"\(params.yaml: task\), found sklearn.linear_model.Ridge, a regressor"):
+        fit(frame.drop(columns="label"), frame["label"], params)
+
+
 def test_numbers_the_contract_calls_categories_are_encoded_not_scaled(frame):
     features = frame.drop(columns="label").assign(store=[101, 205, 307] * 20)
     model = Model(estimator="sklearn.linear_model.LogisticRegression", params={})

@@ -66,6 +66,18 @@ def test_numbers_stored_as_text_break_the_type_rule(tmp_path):
     assert [(f.rule, f.examples) for f in failures] == [("type", ["N/A"])]
 
 
+def test_an_infinity_breaks_the_type_rule_of_a_column_with_no_range(tmp_path):
+    spec = {"columns": {**CONTRACT["columns"], "ratio": {"type": "float"}}}
+    data = good_frame().assign(ratio=[0.5, float("inf"), 1.5, float("-inf")])
+    failures = check_frame(data, load_contract(contract_file(tmp_path, spec)), "train")
+    assert [(f.column, f.rule, f.expected, f.examples) for f in failures] == [
+        ("ratio", "type", "finite numbers", ["inf", "-inf"])]
+    csv = tmp_path / "ratios.csv"  # as a CSV file gives it: pandas reads "inf" as a number
+    csv.write_text("size,count,color,label,ratio\n1,1,red,a,0.5\n2,2,blue,b,inf\n3,3,red,a,1\n")
+    assert [(f.rule, f.examples) for f in check_frame(read_table(csv), load_contract(contract_file(tmp_path, spec)),
+                                                       "ratios.csv")] == [("type", ["inf"])]
+
+
 def test_an_optional_column_may_be_absent_or_have_gaps(tmp_path):
     contract = load_contract(contract_file(tmp_path))
     assert check_frame(good_frame().drop(columns="label"), contract, "current", optional=("label",)) == []

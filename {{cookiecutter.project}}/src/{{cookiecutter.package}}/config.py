@@ -39,7 +39,7 @@ Mapping = BeforeValidator(lambda v: {} if v is None else v)
 
 class Section(BaseModel):
     """Exactly the keys declared, each of exactly its type (`1` is no `true`, `"1.5"` no number)."""
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Paths(Section):
@@ -66,6 +66,7 @@ class Paths(Section):
 class Prepare(Section):
     test_size: Fraction
     drop_columns: list[Text]
+    drop_duplicates: bool  # remove rows that repeat an earlier raw row whole
 
 
 class Model(Section):
@@ -132,13 +133,15 @@ class Drift(Section):
     pvalue: Fraction
     min_samples: Positive
     dataset_drift_share: Annotated[float, rule(lambda v: 0 < v <= 1, "a number in (0, 1]")]
+    important_share: Fraction | None  # a drifted feature with this share of the importance drifts the batch alone
+    prediction_counts: bool  # drifted predictions make the batch drift
     overrides: Annotated[dict[str, dict[str, float]], Mapping]  # feature -> thresholds of its own
     max_decay: AtLeastZero
     fail_stage: bool
 
 
 class Params(Section):
-    seed: int
+    seed: Annotated[int, rule(lambda v: 0 <= v < 2**32, "a whole number from 0 to 4294967295")]
     task: Literal["classification", "regression"]
     target: Text
     paths: Paths

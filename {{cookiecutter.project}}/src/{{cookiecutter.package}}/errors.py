@@ -58,7 +58,7 @@ class ConfigError(UserError):
 
 # What each kind of pydantic error means, in the words of a settings file.
 EXPECTED = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false", "string_type": "a string",
-            "list_type": "a list", "dict_type": "a mapping of names to values"}
+            "list_type": "a list", "dict_type": "a mapping of names to values", "finite_number": "a finite number"}
 
 
 def _section_at(settings: type[BaseModel], loc: tuple) -> type[BaseModel]:

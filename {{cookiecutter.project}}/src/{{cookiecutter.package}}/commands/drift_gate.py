@@ -14,12 +14,8 @@ def main() -> None:
         print(f"{feature.verdict:<6} {feature.feature}: {feature.moved} (PSI {feature.psi:.3g}, "
               f"p-value {feature.pvalue:.3g})")
     if summary.retrain:
-        drifted = [feature.feature for feature in summary.moved if feature.verdict == "drift"]
-        performance = summary.performance
-        decay = (f"; {performance.metric} fell from {performance.test} to {performance.current}"
-                 if performance and performance.concept_drift else "")
-        raise UserError(f"{params.paths.drift_metrics}: drift (recommendation: {summary.recommendation}): "
-                        f"{', '.join(drifted) or 'no feature alone'}{decay}; see {params.paths.drift_report}")
+        raise UserError(f"{params.paths.drift_metrics}: {summary.verdict} (recommendation: {summary.recommendation}): "
+                        f"{'; '.join(summary.reasons)}; see {params.paths.drift_report}")
     print(f"drift gate: {summary.verdict} (recommendation: {summary.recommendation})")
 
 

@@ -85,7 +85,7 @@ class _Schemas:
         self._rule(f"{key}.required", rule.name, "required", "the column to be present", rule.warn)
         max_missing = 1.0 if optional else rule.max_missing
         checks = [self._check(or_missing(type_test(rule.type)), f"{key}.type", rule.name, "type",
-                              f"{rule.type} values", rule.warn)]
+                              "finite numbers" if rule.type == "float" else f"{rule.type} values", rule.warn)]
         if max_missing < 1:
             checks.append(self._check(missing_test(max_missing), f"{key}.max_missing", rule.name, "max_missing",
                                       f"at most {max_missing:.0%} missing", rule.warn))

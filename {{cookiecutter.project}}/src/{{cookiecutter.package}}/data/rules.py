@@ -4,8 +4,10 @@ checks.py turns each into a pandera check. Missing values are each test's to jud
 since `max_missing` is the rule about them.
 """
 
+import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .contract import Contract, CrossRule
@@ -81,7 +83,9 @@ def _type_mask(values: pd.Series, kind: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return pd.Series(kind == "boolean", index=values.index)
     if pd.api.types.is_numeric_dtype(values):
-        return values % 1 == 0 if kind == "integer" else pd.Series(kind == "float", index=values.index)
+        # An infinity is no number a model can learn from: it breaks the type rule, range or not.
+        finite = pd.Series(np.isfinite(values.to_numpy(float, na_value=np.nan)), index=values.index)
+        return finite & (values % 1 == 0) if kind == "integer" else finite & (kind == "float")
     if isinstance(values.dtype, pd.StringDtype):  # text only, checked at once
         if kind in ("integer", "float"):
             # Numbers read as text because of a few values that are not numbers ("unknown", "12,5"):
@@ -90,7 +94,8 @@ def _type_mask(values: pd.Series, kind: str) -> pd.Series:
             not_numbers = numbers.isna() & values.notna()
             if not not_numbers.any():
                 return pd.Series(False, index=values.index)
-            return ~not_numbers if kind == "float" else ~not_numbers & (numbers % 1 == 0)
+            finite = numbers.abs() != np.inf
+            return ~not_numbers & finite if kind == "float" else ~not_numbers & finite & (numbers % 1 == 0)
         return pd.Series(kind == "string", index=values.index)
     return values.map(lambda value: _is_kind(value, kind)).astype(bool)
 
@@ -98,5 +103,5 @@ def _type_mask(values: pd.Series, kind: str) -> pd.Series:
 def _is_kind(value: Any, kind: str) -> bool:
     if kind in ("string", "boolean"):
         return isinstance(value, str if kind == "string" else bool)
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     return is_number and (kind == "float" or float(value).is_integer())

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Collection
 
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import get_scorer
@@ -30,6 +30,16 @@ def estimator_class(import_path: str) -> type:
     if not (inspect.isclass(cls) and issubclass(cls, BaseEstimator)):
         raise ConfigError("train.model.estimator", "a scikit-learn estimator class", import_path)
     return cls
+
+
+def check_task(model: Model, task: str) -> None:
+    """A classifier for a classification task, a regressor for a regression task."""
+    estimator = estimator_class(model.estimator)()
+    kind = "classifier" if is_classifier(estimator) else "regressor" if is_regressor(estimator) else None
+    if kind is not None and kind != {"classification": "classifier", "regression": "regressor"}[task]:
+        wanted = "a classifier" if task == "classification" else "a regressor"
+        raise ConfigError("train.model.estimator", f"{wanted}, for task {task} (params.yaml: task)",
+                          found_text=f"{model.estimator}, a {kind}")
 
 
 def build_estimator(model: Model, seed: int) -> BaseEstimator:

@@ -10,6 +10,7 @@ from .verdict import DriftSummary
 
 def markdown_report(table: pd.DataFrame, summary: DriftSummary, current_rows: int, reference_rows: int) -> str:
     lines = [f"# Drift: {summary.verdict} (recommendation: {summary.recommendation})", "",
+             *[f"- {reason}" for reason in summary.reasons], *([""] if summary.reasons else []),
              f"{current_rows} current rows against {reference_rows} training rows; decided by "
              f"{summary.statistic}. {summary.drifted_features} of {summary.features} features drifted, "
              f"{summary.warned_features} warn, {summary.insufficient_features} with too little data.", ""]
@@ -17,7 +18,7 @@ def markdown_report(table: pd.DataFrame, summary: DriftSummary, current_rows: in
         lines += [f"Predictions: {summary.prediction_verdict} (PSI {summary.prediction_psi}).", ""]
     if summary.performance:
         p = summary.performance
-        lines += [f"Labelled current rows: {p.metric} {p.current:.4g} against {p.test:.4g} on the test split "
+        lines += [f"Labelled current rows ({p.rows}): {p.change} "
                   f"({'concept drift' if p.concept_drift else 'within the allowed decay'}).", ""]
     titles = [statistic.title for statistic in STATISTICS.values()]
     lines += ["| feature | verdict | how it moved | " + " | ".join(titles) + " |",

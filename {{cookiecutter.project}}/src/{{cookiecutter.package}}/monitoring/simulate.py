@@ -23,7 +23,10 @@ def simulate(reference: pd.DataFrame, rows: int, seed: int, target: str, shift: 
     for name, sds in shift.items():
         if not is_numeric(batch[name]):
             raise UserError(f"--shift {name}: expected a numeric column, found {batch[name].dtype} values")
-        batch[name] = batch[name] + sds * reference[name].std()
+        moved = batch[name] + sds * reference[name].std()
+        # Whole numbers stay whole numbers (a count, a year): the contract says what type they are.
+        integer = pd.api.types.is_integer_dtype(batch[name])
+        batch[name] = moved.round().astype(batch[name].dtype) if integer else moved
     for name, (category, share) in mix.items():
         chosen = rng.random(rows) < share
         batch[name] = batch[name].astype(object).where(~chosen, category)

@@ -21,6 +21,12 @@ class Decay(BaseModel):
     decay: float  # relative: how much worse than the test score, as a share of it
     concept_drift: bool
 
+    @property
+    def change(self) -> str:
+        """How the metric moved, in words that follow the numbers."""
+        way = "fell" if self.current < self.test else "rose" if self.current > self.test else "stayed"
+        return f"{self.metric} {way} from {self.test:.4g} on the test split to {self.current:.4g}"
+
 
 class MovedFeature(BaseModel):
     """A feature whose verdict is drift or warn, and how it moved."""
@@ -36,6 +42,7 @@ class DriftSummary(Record):
     stage = "drift-check"
     verdict: str
     recommendation: str  # retrain, watch or none
+    reasons: list[str]  # why the recommendation is retrain (empty otherwise)
     statistic: str
     features: int
     drifted_features: int
@@ -51,7 +58,7 @@ class DriftSummary(Record):
 
     @property
     def retrain(self) -> bool:
-        return self.verdict == "drift" or bool(self.performance and self.performance.concept_drift)
+        return self.recommendation == "retrain"
 
 
 def performance_decay(model, current: pd.DataFrame, params: Params, test_metrics: dict) -> Decay | None:
@@ -74,29 +81,44 @@ def performance_decay(model, current: pd.DataFrame, params: Params, test_metrics
                  concept_drift=bool(relative > params.drift.max_decay))
 
 
-def summarize(table: pd.DataFrame, policy: Drift, prediction: dict | None = None,
-              performance: Decay | None = None) -> DriftSummary:
-    """The batch verdict and what to do about it."""
+def summarize(table: pd.DataFrame, policy: Drift, prediction: dict | None = None, performance: Decay | None = None,
+              importance: dict[str, float] | None = None) -> DriftSummary:
+    """The batch verdict, every reason for it, and what to do about it.
+
+    The batch drifts when a share of its features drift (`drift.dataset_drift_share`), when one that
+    carries much of the model's permutation importance drifts (`drift.important_share`), or when the
+    predictions themselves drift (`drift.prediction_counts`). `importance` is each feature's share of it.
+    """
     counts = table["verdict"].value_counts()
     judged = len(table) - int(counts.get("insufficient_data", 0))
-    drifted = int(counts.get("drift", 0))
-    share = drifted / judged if judged else 0.0
+    drifted = table.loc[table["verdict"] == "drift", "feature"].tolist()
+    share = len(drifted) / judged if judged else 0.0
+    reasons = []
+    if drifted and share >= policy.dataset_drift_share:
+        reasons.append(f"{len(drifted)} of {judged} features drifted ({', '.join(drifted)})")
+    if policy.important_share is not None:
+        reasons += [f"{name} drifted, and carries {importance[name]:.0%} of the model's importance"
+                    for name in drifted if (importance or {}).get(name, 0) >= policy.important_share]
+    if policy.prediction_counts and prediction and prediction["verdict"] == "drift":
+        reasons.append(f"the predictions drifted (PSI {prediction['psi']:.3g})")
     if not judged:
         verdict = "insufficient_data"
-    elif drifted and share >= policy.dataset_drift_share:
+    elif reasons:
         verdict = "drift"
     elif drifted or counts.get("warn", 0):
         verdict = "warn"
     else:
         verdict = "stable"
-    concept = bool(performance and performance.concept_drift)
-    recommendation = "retrain" if verdict == "drift" or concept else "watch" if verdict == "warn" else "none"
+    if performance and performance.concept_drift:
+        reasons.append(f"on {performance.rows} labelled current rows {performance.change} "
+                       f"({performance.decay:.0%} worse)")
+    recommendation = "retrain" if reasons else "watch" if verdict == "warn" else "none"
     scored = table.dropna(subset=["psi"])
     worst = scored.loc[scored["psi"].idxmax()] if len(scored) else None
     moved = table[table["verdict"].isin(("drift", "warn"))]
     return DriftSummary(
-        verdict=verdict, recommendation=recommendation, statistic=policy.statistic,
-        features=len(table), drifted_features=drifted, warned_features=int(counts.get("warn", 0)),
+        verdict=verdict, recommendation=recommendation, reasons=reasons, statistic=policy.statistic,
+        features=len(table), drifted_features=len(drifted), warned_features=int(counts.get("warn", 0)),
         insufficient_features=int(counts.get("insufficient_data", 0)), drift_share=round(share, 4),
         max_psi=None if worst is None else float(worst["psi"]),
         max_psi_feature=None if worst is None else str(worst["feature"]),
@@ -106,3 +128,12 @@ def summarize(table: pd.DataFrame, policy: Drift, prediction: dict | None = None
         moved=[MovedFeature(**{key: row[key] for key in MovedFeature.model_fields})
                for row in moved.to_dict("records")],
     )
+
+
+def importance_shares(table: pd.DataFrame | None) -> dict[str, float]:
+    """Each feature's share of the model's permutation importance (evaluate's table), negatives as none."""
+    if table is None or table.empty:
+        return {}
+    positive = table.set_index("feature")["importance"].clip(lower=0)
+    total = positive.sum()
+    return {str(name): float(value / total) for name, value in positive.items()} if total > 0 else {}

@@ -17,7 +17,7 @@ from ..errors import UserError, run
 from ..model.artifact import load_model
 from ..monitoring.drift import compare, prediction_drift, require_features
 from ..monitoring.report import markdown_report
-from ..monitoring.verdict import performance_decay, summarize
+from ..monitoring.verdict import importance_shares, performance_decay, summarize
 
 
 def main() -> None:
@@ -32,7 +32,10 @@ def main() -> None:
     model = load_model(params.paths.model)
     prediction = prediction_drift(model, reference[features], current[features], params.drift)
     test_metrics = json.loads(Path(params.paths.metrics).read_text(encoding="utf-8"))
-    summary = summarize(table, params.drift, prediction, performance_decay(model, current, params, test_metrics))
+    importance = params.paths.plots.get("importance")  # evaluate's permutation importance, when it draws it
+    shares = importance_shares(read_table(importance) if importance else None)
+    decay = performance_decay(model, current, params, test_metrics)
+    summary = summarize(table, params.drift, prediction, decay, shares)
     write_table(table, params.paths.drift_table)
     summary.save(params.paths.drift_metrics)
     Path(params.paths.drift_report).write_text(markdown_report(table, summary, len(current), len(reference)),
@@ -42,7 +45,8 @@ def main() -> None:
     print(f"drift-check: {len(current)} current rows against {len(reference)} training rows: {summary.verdict} "
           f"({summary.drifted_features} of {summary.features} features drifted, max PSI "
           f"{summary.max_psi} on {summary.max_psi_feature}; predictions {summary.prediction_verdict}); "
-          f"recommendation: {summary.recommendation}; wrote {params.paths.drift_report}")
+          f"recommendation: {summary.recommendation}{''.join(f'; {reason}' for reason in summary.reasons)}; "
+          f"wrote {params.paths.drift_report}")
     if params.drift.fail_stage and summary.verdict == "drift":
         raise UserError(f"drift-check: the current batch has drifted and drift.fail_stage is true; "
                         f"see {params.paths.drift_report}")

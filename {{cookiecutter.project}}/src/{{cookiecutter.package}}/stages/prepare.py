@@ -8,8 +8,14 @@ from ..data.tables import read_table, write_table
 from ..errors import ConfigError, UserError, run
 
 
-def clean(frame: pd.DataFrame, target: str, drop_columns: list[str]) -> pd.DataFrame:
-    """Trim column names, drop the listed columns, rows without a target, and exact duplicate rows."""
+def clean(frame: pd.DataFrame, target: str, drop_columns: list[str],
+          drop_duplicates: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Trim column names, drop the listed columns and the rows without a target (and, when asked, rows
+    that repeat an earlier raw row whole); return the frame and how many rows went, by reason.
+
+    Duplicates are judged on whole raw rows, before any column is dropped: two records that differ only
+    in an identifier are two records.
+    """
     frame = frame.rename(columns=lambda name: str(name).strip())
     if target not in frame.columns:
         raise ConfigError("target", "a column of the raw data",
@@ -17,13 +23,23 @@ def clean(frame: pd.DataFrame, target: str, drop_columns: list[str]) -> pd.DataF
     missing = [column for column in drop_columns if column not in frame.columns]
     if missing:
         raise ConfigError("prepare.drop_columns", "columns of the raw data", found_text=", ".join(map(repr, missing)))
-    frame = frame.drop(columns=drop_columns).dropna(subset=[target]).drop_duplicates()
-    return frame.reset_index(drop=True)
+    removed = {}
+    if drop_duplicates:
+        repeated = frame.duplicated()
+        removed["repeating an earlier row whole (prepare.drop_duplicates)"] = int(repeated.sum())
+        frame = frame[~repeated]
+    unlabelled = frame[target].isna()
+    removed[f"without a {target}"] = int(unlabelled.sum())
+    frame = frame[~unlabelled].drop(columns=drop_columns)
+    return frame.reset_index(drop=True), {reason: count for reason, count in removed.items() if count}
 
 
 def split(frame: pd.DataFrame, target: str, task: str, test_size: float, seed: int):
     """Split into (train, test); classification keeps the class shares equal in both."""
     stratify = frame[target] if task == "classification" else None
+    if stratify is not None and stratify.nunique() < 2:
+        raise UserError(f"column '{target}': expected at least 2 classes to learn from, found only "
+                        f"{stratify.iloc[0]!r}")
     if stratify is not None and stratify.value_counts().min() < 2:
         rare = stratify.value_counts().idxmin()
         raise UserError(f"column '{target}': expected at least 2 rows of every class to stratify, "
@@ -37,12 +53,14 @@ def split(frame: pd.DataFrame, target: str, task: str, test_size: float, seed: i
 def main() -> None:
     params = load_params()
     raw = read_table(params.paths.raw)
-    cleaned = clean(raw, params.target, params.prepare.drop_columns)
+    cleaned, removed = clean(raw, params.target, params.prepare.drop_columns, params.prepare.drop_duplicates)
     train, test = split(cleaned, params.target, params.task, params.prepare.test_size, params.seed)
     write_table(train, params.paths.train)
     write_table(test, params.paths.test)
-    print(f"prepare: read {len(raw)} rows from {params.paths.raw}, kept {len(cleaned)}; "
-          f"wrote {len(train)} train rows to {params.paths.train} and {len(test)} test rows to {params.paths.test}")
+    dropped = "; ".join(f"{count} {reason}" for reason, count in removed.items())
+    print(f"prepare: read {len(raw)} rows from {params.paths.raw}, kept {len(cleaned)}"
+          f"{f' (removed {dropped})' if dropped else ''}; wrote {len(train)} train rows to {params.paths.train} "
+          f"and {len(test)} test rows to {params.paths.test}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from ..data.features import feature_columns
 from ..data.tables import read_table
 from ..errors import ConfigError, run
 from ..model.artifact import save_model
-from ..model.pipeline import build_pipeline, build_search
+from ..model.pipeline import build_pipeline, build_search, check_task
 from ..tracking.connection import connect
 from ..tracking.lineage import lineage_tags
 from ..tracking.runs import log_training_run
@@ -25,6 +25,7 @@ def fit(features: pd.DataFrame, labels: pd.Series, params: Params,
 
     Returns the fitted pipeline and, after a search, its best arguments and cross-validated score.
     """
+    check_task(params.train.model, params.task)
     pipeline = build_pipeline(features, params.train.model, params.train.preprocessing, params.seed, categorical)
     search = params.train.search
     fitting = pipeline if search.kind == "none" else build_search(pipeline, search, params.task, params.seed)
