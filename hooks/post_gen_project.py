@@ -154,7 +154,22 @@ def first_commit(answers: dict) -> str:
     return ""
 
 
+def shadowed_distribution(package: str, lock: Path = Path("requirements.lock")) -> str | None:
+    """The locked distribution whose import name the package would take (most import as their name)."""
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        name = line.partition("==")[0].strip()
+        if name and not name.startswith("#") and re.sub(r"[-.]", "_", name).lower() == package.lower():
+            return name
+    return None
+
+
 def main(answers: dict) -> int:
+    shadowed = shadowed_distribution(answers["package"])
+    if shadowed:
+        # Stops here: cookiecutter removes the half-made project folder.
+        print(f"ERROR: package={answers['package']!r}: must not shadow a dependency (requirements.lock locks "
+              f"{shadowed})", file=sys.stderr)
+        return 1
     install_sample(answers["task"])
     record_answers(answers)
     warning = first_commit(answers)

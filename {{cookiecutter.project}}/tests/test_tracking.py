@@ -87,3 +87,38 @@ def test_a_run_left_running_by_a_killed_process_is_marked_failed_and_a_live_one_
     assert client.get_run(orphan).info.status == "FAILED"
     assert client.get_run(live).info.status == "RUNNING"
     mlflow.end_run()
+
+
+# A run logged in the project's own store, from the project's folder, in a process of its own.
+LOGS_A_NOTE = """
+import sys
+from {{ cookiecutter.package }}.tracking.connection import connect
+mlflow = connect("sqlite:///mlflow.db", "moving")
+with mlflow.start_run() as run:
+    mlflow.log_text(sys.argv[1], "note.txt")
+print(run.info.run_id)
+"""
+
+
+def test_after_the_project_moves_its_store_keeps_the_artifacts_in_the_project(tmp_path, monkeypatch):
+    """A store made in one folder, then the folder moved: no run writes into the old place."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    first = subprocess.run([sys.executable, "-c", LOGS_A_NOTE, "before the move"], cwd=old, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    old.rename(new)
+    moved = subprocess.run([sys.executable, "-c", LOGS_A_NOTE, "after the move"], cwd=new, check=True,
+                           capture_output=True, text=True)
+    assert f"artifacts were in {(old / 'mlruns').as_uri()}, now in {(new / 'mlruns').as_uri()}" in moved.stderr
+    assert not old.exists()
+    monkeypatch.chdir(new)
+    mlflow = connect("sqlite:///mlflow.db", "moving")
+    assert mlflow.get_experiment_by_name("moving").artifact_location == (new / "mlruns").as_uri()
+    assert mlflow.artifacts.load_text(f"runs:/{first}/note.txt") == "before the move"
+    assert sorted(path.read_text() for path in (new / "mlruns").rglob("note.txt")) == ["after the move",
+                                                                                      "before the move"]

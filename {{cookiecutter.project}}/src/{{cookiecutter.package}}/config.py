@@ -5,6 +5,7 @@ in params.yaml, and the key under the stage's `params:` in dvc.yaml so DVC re-ru
 changes. A value that breaks a rule becomes one `ConfigError` naming the key (errors.py words it).
 """
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,10 @@ AtLeastTwo = Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
 PositiveNumber = Annotated[float, rule(lambda v: v > 0, "a positive number")]
 AtLeastZero = Annotated[float, rule(lambda v: v >= 0, "a number of at least 0")]
 Text = Annotated[str, rule(lambda v: bool(v.strip()), "a non-empty string")]
+# A URI that names a user (and a password) before the host would put them in git with params.yaml.
+Uri = Annotated[Text, rule(lambda v: not re.match(r"^[a-z][a-z0-9+.-]*://[^/@\s]+@", v),
+                           "a URI without a user name or password (MLflow reads MLFLOW_TRACKING_USERNAME and "
+                           "MLFLOW_TRACKING_PASSWORD)")]
 # An empty mapping may be written as nothing at all (`overrides:`).
 Mapping = BeforeValidator(lambda v: {} if v is None else v)
 
@@ -118,10 +123,10 @@ class Gates(Section):
 
 
 class Mlflow(Section):
-    tracking_uri: Text
+    tracking_uri: Uri
     experiment: Text
     model_name: Text  # the registered model whose `champion` alias serves
-    fallback_uri: Text | None  # where train and evaluate record when the tracking server does not answer
+    fallback_uri: Uri | None  # where train and evaluate record when the tracking server does not answer
 
 
 class Drift(Section):
@@ -180,6 +185,9 @@ def check_across_sections(params: Params) -> None:
         for name in limits:
             if name not in DRIFT_OVERRIDES:
                 raise ConfigError(f"drift.overrides.{feature}.{name}", f"one of {', '.join(DRIFT_OVERRIDES)}", name)
+        warn, bad = limits.get("psi_warn", drift.psi_warn), limits.get("psi_drift", drift.psi_drift)
+        if warn > bad:
+            raise ConfigError(f"drift.overrides.{feature}.psi_warn", f"at most the feature's psi_drift ({bad})", warn)
     known = metric_names(params.task)
     named = {"evaluate.slice_metric": params.evaluate.slice_metric,
              "gates.champion.metric": params.gates.champion.metric}

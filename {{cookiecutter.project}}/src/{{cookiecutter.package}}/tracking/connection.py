@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -27,6 +28,11 @@ def in_project(uri: str) -> str:
     return uri
 
 
+def shown(uri: str) -> str:
+    """The URI as it may be printed or written down: a user name and password before the host left out."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1", uri)
+
+
 def unreachable(uri: str, timeout: float = 5.0) -> str | None:
     """Why a tracking server is unreachable, or None when it answers (even refusing): MLflow itself
     would retry for minutes before giving up."""
@@ -49,10 +55,10 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
     uri = tracking_uri(configured_uri)
     problem = unreachable(uri) if uri.startswith(("http://", "https://")) else None
     if problem and fallback_uri is None:
-        raise UserError(f"MLflow tracking server {uri}: unreachable ({problem}); start it, point "
+        raise UserError(f"MLflow tracking server {shown(uri)}: unreachable ({problem}); start it, point "
                         "MLFLOW_TRACKING_URI elsewhere, or name a local store in params.yaml mlflow.fallback_uri")
     if problem:
-        print(f"warning: MLflow tracking server {uri}: unreachable ({problem}); recording in {fallback_uri} "
+        print(f"warning: MLflow tracking server {shown(uri)}: unreachable ({problem}); recording in {fallback_uri} "
               "instead (params.yaml: mlflow.fallback_uri)", file=sys.stderr)
         uri = in_project(fallback_uri)
     import mlflow
@@ -62,16 +68,50 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
         logging.getLogger(noisy).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     with store_errors(uri):
-        if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(experiment) is None:
+        if uri.startswith("sqlite:"):
             # Artifacts in the project's mlruns/, not in the folder of whichever run came first (a queued
             # experiment's copy is deleted). Two queued experiments may both get here: the second finds it made.
-            root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
-            try:
-                mlflow.create_experiment(experiment, artifact_location=(root / "mlruns").as_uri())
-            except mlflow.exceptions.MlflowException:
-                pass
+            artifacts = (Path(os.environ.get("DVC_ROOT", ".")).resolve() / "mlruns").as_uri()
+            found = mlflow.get_experiment_by_name(experiment)
+            if found is None:
+                try:
+                    mlflow.create_experiment(experiment, artifact_location=artifacts)
+                except mlflow.exceptions.MlflowException:
+                    pass
+            elif found.artifact_location != artifacts and _in_project(uri):
+                relocate(uri, found.artifact_location, artifacts)
         mlflow.set_experiment(experiment)
     return mlflow
+
+
+def _in_project(uri: str) -> bool:
+    path = Path(uri.removeprefix("sqlite:///")).resolve()
+    return path.parent == Path(os.environ.get("DVC_ROOT", ".")).resolve()
+
+
+# The columns of MLflow's tables that hold where artifacts are.
+ARTIFACT_COLUMNS = {"experiments": ["artifact_location"], "runs": ["artifact_uri"],
+                    "logged_models": ["artifact_location"], "model_versions": ["source", "storage_location"]}
+
+
+def relocate(uri: str, old: str, new: str) -> None:
+    """The project's own SQLite store, moved (or copied) with the project, still names the artifact folder of
+    the old place, where runs would go on writing. MLflow offers no way to change it, so the store's own
+    file is rewritten: every artifact location under the old folder moves under the new one."""
+    import sqlite3
+
+    with sqlite3.connect(uri.removeprefix("sqlite:///")) as store:
+        tables = {name for (name,) in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table, columns in ARTIFACT_COLUMNS.items():
+            for column in columns if table in tables else []:
+                store.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) WHERE {column} = ? "
+                              f"OR {column} LIKE ? ESCAPE '\\'", (new, len(old) + 1, old, _like_prefix(old)))
+    print(f"MLflow store {shown(uri)}: artifacts were in {old}, now in {new} (the project moved)", file=sys.stderr)
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}/%"
 
 
 @contextmanager
@@ -88,7 +128,7 @@ def store_errors(uri: str):
 
 def store_problem(uri: str, error: Exception) -> str:
     reason = " ".join(str(getattr(error, "orig", None) or getattr(error, "message", None) or error).split())[:200]
-    where = f"MLflow store {uri}"
+    where = f"MLflow store {shown(uri)}"
     if "disk is full" in reason or "No space left" in reason:
         return f"{where}: the disk is full ({reason}); free some space, then run again"
     if uri.startswith("sqlite:") and ("not a database" in reason or "malformed" in reason):

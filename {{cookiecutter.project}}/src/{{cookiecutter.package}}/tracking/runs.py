@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..data.tables import file_md5
 from ..errors import UserError
 from ..records import Record
-from .connection import store_errors
+from .connection import shown, store_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,7 +82,7 @@ def _log(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict,
             skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(model)),
         )
     return RunInfo(run_id=active.info.run_id, experiment_id=active.info.experiment_id, model_id=logged.model_id,
-                   model_uri=logged.model_uri, tracking_uri=mlflow.get_tracking_uri())
+                   model_uri=logged.model_uri, tracking_uri=shown(mlflow.get_tracking_uri()))
 
 
 def add_to_run(mlflow, run: RunInfo, run_file: str, metrics: dict, artifacts: list[str], folder: str) -> None:
@@ -90,7 +90,7 @@ def add_to_run(mlflow, run: RunInfo, run_file: str, metrics: dict, artifacts: li
     try:
         mlflow.MlflowClient().get_run(run.run_id)
     except mlflow.exceptions.MlflowException as error:
-        raise UserError(f"{run_file}: MLflow run {run.run_id} not found at {mlflow.get_tracking_uri()} "
+        raise UserError(f"{run_file}: MLflow run {run.run_id} not found at {shown(mlflow.get_tracking_uri())} "
                         f"({error.message}); re-run train with this tracking URI") from None
     with store_errors(mlflow.get_tracking_uri()), mlflow.start_run(run_id=run.run_id):
         mlflow.log_metrics(metrics)
