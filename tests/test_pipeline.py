@@ -75,7 +75,11 @@ def session(request, tmp_path_factory) -> Session:
     session.run("repro on a drifted batch", "dvc", "repro")
     session.fail("drift gate on a drifted batch", "make", "drift-gate")
     session.files["drift report"] = (project / "reports/drift.md").read_text()
-    current.write_bytes(good)
+    # The README's command that brings the real batch back (`dvc repro` recorded the simulated one).
+    restore = next(line for line in (project / "README.md").read_text().splitlines() if "# the real batch back" in line)
+    session.run("the real batch back", "sh", "-c", restore.split("#")[0])
+    session.files["current batch back"] = hashlib.md5(current.read_bytes()).hexdigest()
+    session.files["current batch"] = hashlib.md5(good).hexdigest()
     session.run("repro after the drifted batch", "dvc", "repro")
 
     key, value = EXPERIMENT[task]
@@ -97,9 +101,12 @@ def session(request, tmp_path_factory) -> Session:
     (project / "params.yaml").write_text(original)
     session.run("repro with the gates restored", "dvc", "repro")
 
+    failures(session, task, original)
     session.run("project tests", "make", "test")
     session.run("exp run", "make", "exp", f"SET={key}={value}")
     session.run("exp show", "dvc", "exp", "show", "--json")
+    session.run("exps", "make", "exps")
+    session.run("metrics", "make", "metrics")
     # The remaining everyday commands, so none of them is left untried.
     session.run("help", "make", "help")
     session.run("plots", "make", "plots")
@@ -127,6 +134,56 @@ def session(request, tmp_path_factory) -> Session:
     del session.env["MLFLOW_TRACKING_URI"]
     session.run("clean", "make", "clean")
     return session
+
+
+def failures(session: Session, task: str, params_text: str) -> None:
+    """Runs that stop part way, and what each leaves behind: nothing claimed that did not happen, nothing lost."""
+    project = session.project
+    params_file, contract = project / "params.yaml", project / "contract.yaml"
+
+    def with_params(change) -> None:
+        params = yaml.safe_load(params_text)
+        change(params)
+        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+
+    # Train fails after a params change (its tracking server is down): the last good model comes back.
+    key, value = EXPERIMENT[task]
+    *parents, leaf = key.split(".")
+    with_params(lambda params: param(params, ".".join(parents)).update({leaf: float(value)}))
+    session.env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{free_port()}"
+    session.fail("repro with the tracking server down", "make", "repro")
+    del session.env["MLFLOW_TRACKING_URI"]
+    session.files["outputs after train failed"] = json.dumps(outputs_as_recorded(project))
+    # evaluate fails on a typo: its metrics (kept in git, not in DVC's cache) come back too, and the gates
+    # refuse to judge outputs that are not those of the current inputs.
+    with_params(lambda params: params["evaluate"].update(slice_column="no_such_column"))
+    session.fail("repro with a typo in evaluate.slice_column", "make", "repro")
+    session.files["outputs after evaluate failed"] = json.dumps(outputs_as_recorded(project))
+    session.fail("gates after a failed run", "make", "gates")
+    params_file.write_text(params_text)
+    # A contract file that is not YAML: validate's report says so; the drift gate will not judge old outputs.
+    good_contract = contract.read_text()
+    contract.write_text(good_contract + "columns: [\n")
+    session.fail("repro with a broken contract", "make", "repro")
+    session.files["validation report after a broken contract"] = (project / "reports/validation.json").read_text()
+    session.fail("drift gate after a failed run", "make", "drift-gate")
+    contract.write_text(good_contract)
+    session.run("repro after the failures", "make", "repro")
+    # A file of one's own among the plot tables outlives evaluate; a gate report edited by hand promotes nothing.
+    (project / "reports/plots/my-notes.txt").write_text("mine")
+    session.run("evaluate again", "dvc", "repro", "--force", "--single-item", "evaluate")
+    gates = project / "reports/gates.json"
+    gates.write_text(gates.read_text().replace('"detail": ""', '"detail": "looks fine to me"', 1))
+    session.fail("promote a hand-edited gate report", "make", "promote")
+    session.run("gate report back", "dvc", "checkout", "--force", "reports/gates.json")
+
+
+def outputs_as_recorded(project) -> dict[str, bool]:
+    """For each output dvc.lock records: whether the file is there with that MD5."""
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    return {out["path"]: (project / out["path"]).is_file()
+            and hashlib.md5((project / out["path"]).read_bytes()).hexdigest() == out["md5"]
+            for stage in lock["stages"].values() for out in stage.get("outs", [])}
 
 
 # What the tracking server holds for the champion: its version, and its run's tags and metrics.
@@ -319,6 +376,52 @@ def test_the_everyday_commands_work(session):
 def test_the_project_tests_pass(session):
     assert " passed" in session.outputs["project tests"]
     assert "failed" not in session.outputs["project tests"]
+
+
+@pytest.mark.slow
+def test_a_failed_run_puts_back_the_last_good_outputs_and_says_so(session):
+    output = session.outputs["repro with the tracking server down"]
+    assert "error: MLflow tracking server http://127.0.0.1:" in output and "Traceback" not in output
+    recorded = json.loads(session.files["outputs after train failed"])
+    assert recorded["models/model.joblib"] and recorded["models/mlflow_run.json"], recorded
+    assert "Back as dvc.lock records them (the last good run): models/model.joblib, models/mlflow_run.json" in output
+    output = session.outputs["repro with a typo in evaluate.slice_column"]
+    assert "key 'evaluate.slice_column': expected a feature of the test split, found 'no_such_column'" in output
+    recorded = json.loads(session.files["outputs after evaluate failed"])
+    assert all(recorded.values()), recorded  # metrics/*.json included, though DVC does not cache them
+    assert "metrics/evaluate.json" in output.split("Back as dvc.lock records them")[1]
+
+
+@pytest.mark.slow
+def test_every_failure_of_validate_is_in_its_report_and_the_gates_judge_only_current_outputs(session):
+    report = json.loads(session.files["validation report after a broken contract"])
+    assert report["passed"] is False and report["error"].startswith("contract.yaml: not valid YAML")
+    for step, output in [("gates after a failed run", "reports/gates.json"),
+                         ("drift gate after a failed run", "metrics/drift.json")]:
+        assert f"error: {output}: not the output of the current inputs (" in session.outputs[step], step
+    assert "Traceback" not in session.outputs["drift gate after a failed run"]
+
+
+@pytest.mark.slow
+def test_own_files_among_the_plots_stay_and_a_hand_edited_gate_report_promotes_nothing(session):
+    assert (session.project / "reports/plots/my-notes.txt").read_text() == "mine"
+    output = session.outputs["promote a hand-edited gate report"]
+    assert "error: reports/gates.json: not the output of the current inputs (reports/gates.json (modified out))" in output
+
+
+@pytest.mark.slow
+def test_the_readme_brings_the_real_batch_back_after_the_drift_demo(session):
+    assert session.files["current batch back"] == session.files["current batch"]
+
+
+@pytest.mark.slow
+def test_the_summaries_fit_a_terminal(session):
+    for step in ("metrics", "exps"):
+        lines = session.stdout[step].splitlines()
+        assert lines and max(map(len, lines)) <= 120, session.stdout[step]
+    assert len(session.stdout["metrics"].splitlines()) <= 8 and "gates    all" in session.stdout["metrics"]
+    key, _ = EXPERIMENT[yaml.safe_load((session.project / "params.yaml").read_text())["task"]]
+    assert key in session.stdout["exps"]
 
 
 @pytest.mark.slow

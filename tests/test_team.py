@@ -8,6 +8,7 @@ pushed, and each test works in fresh clones of it that share the developer's vir
 
 import hashlib
 import json
+import pickle
 import socket
 import threading
 from dataclasses import dataclass
@@ -260,6 +261,39 @@ def test_a_queued_grid_runs_on_two_workers_and_the_best_experiment_can_be_applie
     assert applied["balanced_accuracy"] == quality(best)
     developer.run("branch", "dvc", "exp", "branch", best, "best-of-grid")
     assert "best-of-grid" in git(project, "branch", "--list", "best-of-grid")
+
+
+class Payload:
+    """A pickle that runs a command when it is loaded: what whoever can write the bucket would put there."""
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (self.command,))
+
+
+@pytest.mark.slow
+def test_a_model_replaced_in_the_remote_runs_no_code_in_a_fresh_clone(team):
+    clone = team.clone("tampered")
+    md5 = locked_md5(clone.project, "models/model.joblib")
+    key = f"project/files/md5/{md5[:2]}/{md5[2:]}"
+    client = s3_client(team.endpoint)
+    original = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    marker = team.root / "payload-ran"
+    client.put_object(Bucket=BUCKET, Key=key, Body=pickle.dumps(Payload(f"touch {marker}")))
+    try:
+        clone.run("pull", "dvc", "pull")  # DVC does not check an object against its MD5 unless told to
+        clone.fail("evaluate", "dvc", "repro", "--force", "--single-item", "evaluate")
+    finally:
+        client.put_object(Bucket=BUCKET, Key=key, Body=original)
+    assert not marker.exists(), "the pickle from the bucket ran"
+    output = clone.outputs["evaluate"]
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: models/model.joblib: MD5 ") and md5 in errors[0], output
+    assert "Traceback" not in output
 
 
 # The finished MLflow runs the queued experiments logged in the project's store, by experiment name,

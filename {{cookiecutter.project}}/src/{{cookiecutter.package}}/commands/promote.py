@@ -9,7 +9,7 @@ from ..config import load_params
 from ..errors import UserError, run
 from ..model.gates import GateReport, gates_table
 from ..outputs import recorded_md5, require_current
-from ..tracking.connection import connect
+from ..tracking.connection import connect, store_errors
 from ..tracking.registry import champion_version, promote
 from ..tracking.runs import MODEL_MD5_TAG
 
@@ -25,7 +25,13 @@ def main() -> None:
         raise UserError(f"{path}: promotion refused: {len(report.failed)} gate(s) failed: {', '.join(report.failed)}")
     # No fallback store here: a champion promoted elsewhere than the team's registry would serve no one.
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment)
-    name = params.mlflow.model_name
+    with store_errors(mlflow.get_tracking_uri()):
+        promote_checked(mlflow, params, report)
+
+
+def promote_checked(mlflow, params, report: GateReport) -> None:
+    """Promote the judged model, if the champion it was judged against is still the champion."""
+    path, name = params.paths.gates, params.mlflow.model_name
     current = champion_version(mlflow, name)
     recorded = report.champion.version if report.champion else None
     if (str(current.version) if current else None) != recorded:

@@ -17,7 +17,7 @@ from ..model.metrics import score
 from ..model.plots import plot_tables, write_plots
 from ..model.slices import slice_metrics
 from ..records import write_json
-from ..tracking.connection import connect
+from ..tracking.connection import connect, store_errors
 from ..tracking.registry import champion_version, load_champion
 from ..tracking.runs import RunInfo, add_to_run
 
@@ -66,7 +66,8 @@ def main() -> None:
     write_plots(params.paths.plots, results["plots"])
 
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
-    champion = rescore_champion(mlflow, params, features, y_true)
+    with store_errors(mlflow.get_tracking_uri()):
+        champion = rescore_champion(mlflow, params, features, y_true)
     verdicts = judge(params.gates, scores, latency, slices, champion)
     report = GateReport(passed=all(gate.passed for gate in verdicts), model=run_info, champion=champion, gates=verdicts)
     write_json(scores, params.paths.metrics)

@@ -63,9 +63,11 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
         uri = in_project(fallback_uri)
     import mlflow
 
-    # MLflow sets its loggers to INFO on import; the stages print their own summary instead.
+    # MLflow sets its loggers to INFO on import; the stages print their own summary instead. A store error
+    # it also logs, traceback and all, before raising it: store_errors says it in one line.
     for noisy in ("alembic", "mlflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     mlflow.set_tracking_uri(uri)
     with store_errors(uri):
         if uri.startswith("sqlite:"):
@@ -126,8 +128,11 @@ def store_errors(uri: str):
         raise UserError(store_problem(uri, error)) from None
 
 
-def store_problem(uri: str, error: Exception) -> str:
-    reason = " ".join(str(getattr(error, "orig", None) or getattr(error, "message", None) or error).split())[:200]
+def store_problem(uri: str, error: BaseException) -> str:
+    # The first cause says it best ("database or disk is full"); MLflow and SQLAlchemy wrap it twice over.
+    while getattr(error, "orig", None) or error.__cause__:
+        error = getattr(error, "orig", None) or error.__cause__
+    reason = " ".join(str(getattr(error, "message", None) or error).split())[:200]
     where = f"MLflow store {shown(uri)}"
     if "disk is full" in reason or "No space left" in reason:
         return f"{where}: the disk is full ({reason}); free some space, then run again"
