@@ -175,6 +175,10 @@ BAD_ANSWERS = [
     ({"dvc_remote": "s3", "s3_region": "Mars"}, "s3_region='Mars': must be a region name"),
     ({"dvc_remote": "s3", "s3_endpoint_url": "ftp://x"}, "s3_endpoint_url='ftp://x': must be empty or an http(s)://"),
     ({"task": "clustering"}, "task"),
+    ({"package": "pandera"}, "package='pandera': must not shadow a dependency (requirements.lock locks pandera)"),
+    ({"package": "scikit_learn"}, "package='scikit_learn': must not shadow a dependency (requirements.lock locks scikit-learn)"),
+    ({"mlflow_tracking_uri": "https://me:secret@mlflow.internal"}, "mlflow_tracking_uri='https://me:secret@mlflow.internal': must not hold a user name or password"),
+    ({"dvc_remote": "s3", "s3_prefix": "team/../other"}, "s3_prefix='team/../other': must not have '.' or '..' as a part"),
 ]
 
 

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -147,9 +148,10 @@ def failures(session: Session, task: str, params_text: str) -> None:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
 
     # Train fails after a params change (its tracking server is down): the last good model comes back.
+    # (A value no run has used, or DVC's run cache would restore its outputs instead of running train.)
     key, value = EXPERIMENT[task]
     *parents, leaf = key.split(".")
-    with_params(lambda params: param(params, ".".join(parents)).update({leaf: float(value)}))
+    with_params(lambda params: param(params, ".".join(parents)).update({leaf: float(value) + 0.27}))
     session.env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{free_port()}"
     session.fail("repro with the tracking server down", "make", "repro")
     del session.env["MLFLOW_TRACKING_URI"]
@@ -168,6 +170,15 @@ def failures(session: Session, task: str, params_text: str) -> None:
     session.files["validation report after a broken contract"] = (project / "reports/validation.json").read_text()
     session.fail("drift gate after a failed run", "make", "drift-gate")
     contract.write_text(good_contract)
+    current = project / yaml.safe_load(params_text)["paths"]["current"]
+    current.rename(current.with_suffix(".away"))
+    session.fail("repro without a current batch", "make", "repro")
+    session.files["validation report without a current batch"] = (project / "reports/validation.json").read_text()
+    current.with_suffix(".away").rename(current)
+    # A key no stage reads: DVC would run nothing and say nothing; make repro checks params.yaml whole first.
+    params_file.write_text(params_text + "unknown_setting: 1\n")
+    session.fail("repro with an unknown setting", "make", "repro")
+    params_file.write_text(params_text)
     session.run("repro after the failures", "make", "repro")
     # A file of one's own among the plot tables outlives evaluate; a gate report edited by hand promotes nothing.
     (project / "reports/plots/my-notes.txt").write_text("mine")
@@ -396,10 +407,14 @@ def test_a_failed_run_puts_back_the_last_good_outputs_and_says_so(session):
 def test_every_failure_of_validate_is_in_its_report_and_the_gates_judge_only_current_outputs(session):
     report = json.loads(session.files["validation report after a broken contract"])
     assert report["passed"] is False and report["error"].startswith("contract.yaml: not valid YAML")
+    report = json.loads(session.files["validation report without a current batch"])
+    assert report["passed"] is False and report["error"].endswith(".csv: file not found")
     for step, output in [("gates after a failed run", "reports/gates.json"),
                          ("drift gate after a failed run", "metrics/drift.json")]:
         assert f"error: {output}: not the output of the current inputs (" in session.outputs[step], step
     assert "Traceback" not in session.outputs["drift gate after a failed run"]
+    assert ("error: params.yaml: key 'unknown_setting': expected one of the known keys"
+            in session.outputs["repro with an unknown setting"])
 
 
 @pytest.mark.slow
@@ -428,3 +443,34 @@ def test_the_summaries_fit_a_terminal(session):
 def test_git_status_shows_only_the_pipeline_outputs(session):
     changed = {line[3:] for line in session.outputs["status"].splitlines()}
     assert changed == EXPECTED_CHANGES
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_tracking_store_is_one_line_naming_it(session, tmp_path):
+    """A real full disk: a small tmpfs holding the SQLite store, filled to the last byte."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a small tmpfs cannot be mounted here ({mounted.stderr.strip()}): it takes root")
+    try:
+        session.env["MLFLOW_TRACKING_URI"] = f"sqlite:///{disk / 'mlflow.db'}"
+        session.run("train with a store on a small disk", "dvc", "repro", "--force", "--single-item", "train")
+        with open(disk / "filler", "wb") as filler:  # every byte left
+            try:
+                while True:
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+            except OSError:
+                pass
+        session.fail("train with the disk full", "dvc", "repro", "--force", "--single-item", "train")
+    finally:
+        del session.env["MLFLOW_TRACKING_URI"]
+        subprocess.run(["umount", str(disk)], check=True)
+    session.run("outputs back after the full disk", "dvc", "checkout", "--force", "train")
+    output = session.outputs["train with the disk full"]
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: MLflow store sqlite:///{disk / 'mlflow.db'}: the disk is full (database or disk is "
+                      "full); free some space, then run again"], output
+    assert "Traceback" not in output

@@ -90,6 +90,16 @@ def test_small_empty_missing_and_constant_features_say_so_and_never_give_nan():
     assert moved["verdict"] == "drift" and moved["moved"] == "mean 1 -> 2"
 
 
+def test_overrides_name_a_feature_or_the_predictions():
+    from {{ cookiecutter.package }}.errors import ConfigError
+    from {{ cookiecutter.package }}.monitoring.drift import check_overrides
+
+    check_overrides(POLICY.model_copy(update={"overrides": {"x": {}, "prediction": {}}}), FEATURES)
+    with pytest.raises(ConfigError, match=r"key 'drift.overrides.body_mas_g': expected a feature of the training "
+                                          r"data \(x, y, z, kind\) or prediction, found 'body_mas_g'"):
+        check_overrides(POLICY.model_copy(update={"overrides": {"body_mas_g": {}}}), FEATURES)
+
+
 def test_a_missing_feature_or_one_of_another_type_is_named():
     rng = np.random.default_rng(4)
     reference, current = frame(rng, 200), frame(rng, 200)

@@ -138,6 +138,12 @@ def test_promotion_moves_the_alias_only_when_every_gate_passed(project, frame, m
     with pytest.raises(UserError, match="judged against champion version None, but the champion is now version 1"):
         promote_main()
     second = logged(LogisticRegression())
+    # A gate report judging a model other than the one dvc.lock records promotes nothing.
+    gate_report |= {"model": first, "champion": {"version": "1", "run_id": first["run_id"],
+                                                 "metric": "balanced_accuracy", "score": 0.5}}
+    path.write_text(json.dumps(gate_report))
+    with pytest.raises(UserError, match=f"MLflow run {first['run_id']} logged model MD5 \\w+, but dvc.lock records"):
+        promote_main()
     gate_report |= {"model": second, "champion": {"version": "1", "run_id": first["run_id"],
                                                   "metric": "balanced_accuracy", "score": 0.5}}
     path.write_text(json.dumps(gate_report))

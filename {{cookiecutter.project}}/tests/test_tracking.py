@@ -122,3 +122,48 @@ def test_after_the_project_moves_its_store_keeps_the_artifacts_in_the_project(tm
     assert mlflow.artifacts.load_text(f"runs:/{first}/note.txt") == "before the move"
     assert sorted(path.read_text() for path in (new / "mlruns").rglob("note.txt")) == ["after the move",
                                                                                       "before the move"]
+
+
+# A process that starts a run as train does (stopped by SIGTERM, it ends the run) and waits.
+STOPPED_BY_SIGTERM = """
+import signal, sys, time
+from {{ cookiecutter.package }}.tracking.connection import connect
+from {{ cookiecutter.package }}.tracking.runs import _raise_on_sigterm
+mlflow = connect(sys.argv[1], "stopped")
+signal.signal(signal.SIGTERM, _raise_on_sigterm)
+with mlflow.start_run() as run:
+    print(run.info.run_id, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_run_stopped_by_sigterm_ends_as_failed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    stopped = subprocess.Popen([sys.executable, "-c", STOPPED_BY_SIGTERM, store], stdout=subprocess.PIPE, text=True)
+    run_id = stopped.stdout.readline().strip()
+    stopped.send_signal(signal.SIGTERM)
+    assert stopped.wait(timeout=60) != 0
+    assert connect(store, "stopped").MlflowClient().get_run(run_id).info.status == "FAILED"
+
+
+def test_a_training_run_logs_integer_columns_without_mlflows_warning(tmp_path, monkeypatch, frame):
+    import warnings
+
+    from sklearn.dummy import DummyClassifier
+
+    from {{ cookiecutter.package }}.model.artifact import save_model
+    from {{ cookiecutter.package }}.tracking.runs import log_training_run
+
+    monkeypatch.chdir(tmp_path)
+    features = frame[["size"]].assign(count=range(len(frame)))  # an integer column
+    model = DummyClassifier().fit(features, frame["label"])
+    save_model(model, "model.joblib")
+    mlflow = connect(f"sqlite:///{tmp_path / 'mlflow.db'}", "integers")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        log_training_run(mlflow, model, "model.joblib", features, {}, {}, {})
+    assert not [w for w in caught if "integer column" in str(w.message)], [str(w.message) for w in caught]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..config import DRIFT_OVERRIDES, Drift
 from ..data.features import is_numeric
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from .statistics import STATISTICS, Binned, bin_categories, bin_numbers
 
 # The verdicts, most urgent first: the table is sorted this way.
@@ -78,6 +78,14 @@ def _category_move(binned: Binned) -> str:
         return f"categories unseen in training {current[-1]:.0%} of rows"
     biggest = int(np.argmax(changes[:-1]))
     return f"share of {binned.categories[biggest]} {reference[biggest]:.0%} -> {current[biggest]:.0%}"
+
+
+def check_overrides(policy: Drift, features: list[str]) -> None:
+    """`drift.overrides` may name a feature of the training data, or the predictions."""
+    unknown = sorted(set(policy.overrides) - set(features) - {"prediction"})
+    if unknown:
+        raise ConfigError(f"drift.overrides.{unknown[0]}", f"a feature of the training data ({', '.join(features)}) "
+                          "or prediction", unknown[0])
 
 
 def require_features(current: pd.DataFrame, features: list[str]) -> None:

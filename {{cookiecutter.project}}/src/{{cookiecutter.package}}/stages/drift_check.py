@@ -13,9 +13,9 @@ from pathlib import Path
 from ..config import load_params
 from ..data.features import add_derived_features, feature_columns
 from ..data.tables import read_table, write_table
-from ..errors import ConfigError, UserError, run
+from ..errors import UserError, run
 from ..model.artifact import load_model
-from ..monitoring.drift import compare, prediction_drift, require_features
+from ..monitoring.drift import check_overrides, compare, prediction_drift, require_features
 from ..monitoring.report import markdown_report
 from ..monitoring.verdict import importance_shares, performance_decay, summarize
 
@@ -26,10 +26,7 @@ def main() -> None:
     current = read_table(params.paths.current)
     features = feature_columns(reference, params.target)
     require_features(current, features)
-    unknown = sorted(set(params.drift.overrides) - set(features) - {"prediction"})
-    if unknown:
-        raise ConfigError(f"drift.overrides.{unknown[0]}", f"a feature of the training data ({', '.join(features)}) "
-                          "or prediction", unknown[0])
+    check_overrides(params.drift, features)
     # Derived columns drift too: compared as the model sees them.
     seen, now = add_derived_features(reference[features]), add_derived_features(current[features])
     table = compare(seen, now, list(seen.columns), params.drift)
