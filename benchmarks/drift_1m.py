@@ -20,16 +20,17 @@ sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else "src")
 sys.path.insert(0, str(Path(__file__).parent))
 from validate_1m import PeakRss, rss_mib  # noqa: E402  (the same memory sampler)
 
-package = next(p.name for p in Path(sys.path[0]).iterdir() if (p / "drift_check.py").is_file())
-drift_check = __import__(f"{package}.drift_check", fromlist=["compare"])
-Drift = __import__(f"{package}.params", fromlist=["Drift"]).Drift
+package = next(p.name for p in Path(sys.path[0]).iterdir() if (p / "monitoring/drift.py").is_file())
+drift_check = __import__(f"{package}.monitoring.drift", fromlist=["compare"])
+Drift = __import__(f"{package}.config", fromlist=["Drift"]).Drift
 
 ROWS = 1_000_000
 NUMERIC = [f"x{i}" for i in range(14)]
 CATEGORICAL = [f"c{i}" for i in range(6)]
 SHIFTED = {"x0": 0.5, "x1": 0.3, "x2": 0.1}  # mean shift in standard deviations
 POLICY = Drift(statistic="psi", bins=10, min_rows_per_bin=20, psi_warn=0.1, psi_drift=0.2, pvalue=0.05,
-               min_samples=30, dataset_drift_share=0.3, overrides={}, max_decay=0.05, fail_stage=False)
+               min_samples=30, dataset_drift_share=0.3, important_share=None, prediction_counts=True, overrides={},
+               max_decay=0.05, fail_stage=False)
 
 
 def batch(rng: np.random.Generator, shifted: bool) -> pd.DataFrame:

@@ -49,11 +49,11 @@ def main() -> None:
         python = str(project / ".venv/bin/python")
         rows.append(("python start-up alone", timed([python, "-c", "pass"], project, env, repeat=3), ""))
         for stage, imports in STAGES.items():
-            stage_time = timed([python, "-m", f"my_ml_project.{stage}"], project, env, repeat=3)
+            stage_time = timed([python, "-m", f"my_ml_project.stages.{stage}"], project, env, repeat=3)
             import_time = timed([python, "-c", imports], project, env, repeat=3)
             rows.append((f"stage {stage} alone", stage_time,
                          f"`{imports}` alone: {import_time:.1f}s ({import_time / stage_time:.0%} of the stage)"))
-        train_output = subprocess.run([python, "-m", "my_ml_project.train"], cwd=project, env=env,
+        train_output = subprocess.run([python, "-m", "my_ml_project.stages.train"], cwd=project, env=env,
                                       check=True, capture_output=True, text=True).stdout
         rows.append(("train: what it printed", 0.0, train_output.strip().removeprefix("train: ")))
     print("| step | wall time | notes |\n|---|---|---|")

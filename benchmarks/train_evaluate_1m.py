@@ -7,22 +7,21 @@ Uses the project's own functions and params.yaml (classification sample), in a t
 with its own MLflow SQLite store. Prints a Markdown table; every row of both sizes in the same run.
 """
 
-import dataclasses
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 
 PROJECT = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
 sys.path.insert(0, str(PROJECT / "src"))
-package = next(p.name for p in (PROJECT / "src").iterdir() if (p / "train.py").is_file())
-modules = {name: __import__(f"{package}.{name}", fromlist=["_"])
-           for name in ("params", "train", "metrics", "latency", "plots", "tables")}
+package = next(p.name for p in (PROJECT / "src").iterdir() if (p / "stages/train.py").is_file())
+modules = {name.rpartition(".")[2]: __import__(f"{package}.{name}", fromlist=["_"])
+           for name in ("config", "stages.train", "model.metrics", "model.slices", "model.latency", "model.plots",
+                        "model.artifact", "data.tables", "tracking.connection", "tracking.runs")}
 ROWS = 1_000_000
 
 
@@ -42,22 +41,26 @@ def timed(function, *args):
 
 
 def run(name: str, train: pd.DataFrame, test: pd.DataFrame, target: str, slice_column: str, workdir: Path) -> list:
-    params = modules["params"].load_params(PROJECT / "params.yaml")
-    paths = dataclasses.replace(params.paths, train=str(workdir / f"{name}-train.parquet"))
-    params = dataclasses.replace(params, target=target, paths=paths)
+    params = modules["config"].load_params(PROJECT / "params.yaml")
+    paths = params.paths.model_copy(update={"train": str(workdir / f"{name}-train.parquet")})
+    params = params.model_copy(update={"target": target, "paths": paths})
     modules["tables"].write_table(train, paths.train)
     features, labels = train.drop(columns=target), train[target]
     test_features, y_true = test.drop(columns=target), test[target]
 
     (pipeline, _), fit_seconds = timed(modules["train"].fit, features, labels, params)
-    _, save_seconds = timed(joblib.dump, pipeline, workdir / f"{name}.joblib")
-    _, mlflow_seconds = timed(modules["train"].log_run, pipeline, features, params, {"train_score": 0.0}, {})
+    model_file = str(workdir / f"{name}.joblib")
+    _, save_seconds = timed(modules["artifact"].save_model, pipeline, model_file)
+    mlflow = modules["connection"].connect(params.mlflow.tracking_uri, params.mlflow.experiment)
+    logged = {"train": params.train.model_dump()}
+    _, mlflow_seconds = timed(modules["runs"].log_training_run, mlflow, pipeline, model_file, features, logged,
+                              {"train_score": 0.0}, {})
     _, score_seconds = timed(modules["metrics"].score, pipeline, test_features, y_true, "classification")
-    _, slice_seconds = timed(modules["metrics"].slice_metrics, pipeline, test_features, y_true,
+    _, slice_seconds = timed(modules["slices"].slice_metrics, pipeline, test_features, y_true,
                              test_features[slice_column], "classification", "accuracy", 10)
     _, latency_seconds = timed(modules["latency"].measure_latency, pipeline, test_features, 200)
-    _, plot_seconds = timed(modules["plots"].write_plots, str(workdir / f"{name}-plots"), pipeline, test_features,
-                            y_true, "classification", 5, 0)
+    _, plot_seconds = timed(lambda: modules["plots"].plot_tables(pipeline, test_features, y_true, "classification",
+                                                                 5, 0))
     without = fit_seconds + save_seconds
     evaluate = score_seconds + slice_seconds + latency_seconds + plot_seconds
     return [
@@ -75,9 +78,8 @@ def main() -> None:
         workdir = Path(tmp)
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{workdir / 'mlflow.db'}"
         os.chdir(workdir)  # lineage tags read git here: no repository, so none
-        params = modules["params"].load_params(PROJECT / "params.yaml")
-        tracking = __import__(f"{package}.tracking", fromlist=["_"])
-        _, store_seconds = timed(tracking.connect, params.mlflow.tracking_uri, params.mlflow.experiment)
+        params = modules["config"].load_params(PROJECT / "params.yaml")
+        _, store_seconds = timed(modules["connection"].connect, params.mlflow.tracking_uri, params.mlflow.experiment)
         print(f"Creating the MLflow SQLite store (once per project): {store_seconds:.2f} s; the rows below reuse it.\n")
         sample = pd.read_csv(next((PROJECT / "data/raw").glob("*.csv"))).drop(columns=["year"]).dropna(subset=["species"])
         rows = run("sample (penguins)", *train_test_split(sample, test_size=0.25, random_state=0), "species", "island", workdir)

@@ -20,9 +20,9 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else "src")
-package = next(p.name for p in Path(sys.path[0]).iterdir() if (p / "checks.py").is_file())
-check_frame = __import__(f"{package}.checks", fromlist=["check_frame"]).check_frame
-load_contract = __import__(f"{package}.contract", fromlist=["load_contract"]).load_contract
+package = next(p.name for p in Path(sys.path[0]).iterdir() if (p / "data/checks.py").is_file())
+check_frame = __import__(f"{package}.data.checks", fromlist=["check_frame"]).check_frame
+load_contract = __import__(f"{package}.data.contract", fromlist=["load_contract"]).load_contract
 
 ROWS = 1_000_000
 CATEGORIES = ["north", "south", "east", "west", "centre"]

@@ -173,7 +173,6 @@ def failures(session: Session, task: str, params_text: str) -> None:
     current = project / yaml.safe_load(params_text)["paths"]["current"]
     current.rename(current.with_suffix(".away"))
     session.fail("repro without a current batch", "make", "repro")
-    session.files["validation report without a current batch"] = (project / "reports/validation.json").read_text()
     current.with_suffix(".away").rename(current)
     # A key no stage reads: DVC would run nothing and say nothing; make repro checks params.yaml whole first.
     params_file.write_text(params_text + "unknown_setting: 1\n")
@@ -372,8 +371,8 @@ def test_push_fills_the_default_remote_beside_the_project(session):
 
 @pytest.mark.slow
 def test_the_everyday_commands_work(session):
-    for target in ("setup", "repro", "gates", "drift-gate", "promote", "metrics", "exp", "plots", "test", "push", "pull",
-                   "remote-s3", "lock", "clean"):
+    for target in ("setup", "repro", "gates", "drift-gate", "promote", "metrics", "exp", "exps", "plots", "test",
+                   "push", "pull", "remote-s3", "lock", "clean"):
         assert f"make {target}" in session.outputs["help"]
     assert "dvc_plots/index.html" in session.outputs["plots"]  # the file itself goes with make clean
     assert "Everything is up to date" in session.outputs["pull"]
@@ -407,8 +406,10 @@ def test_a_failed_run_puts_back_the_last_good_outputs_and_says_so(session):
 def test_every_failure_of_validate_is_in_its_report_and_the_gates_judge_only_current_outputs(session):
     report = json.loads(session.files["validation report after a broken contract"])
     assert report["passed"] is False and report["error"].startswith("contract.yaml: not valid YAML")
-    report = json.loads(session.files["validation report without a current batch"])
-    assert report["passed"] is False and report["error"].endswith(".csv: file not found")
+    # A data file missing altogether stops DVC before any stage runs; make repro names it and the fix.
+    current = yaml.safe_load((session.project / "params.yaml").read_text())["paths"]["current"]
+    assert (f"Missing data: {current} (`dvc checkout {current}.dvc` or `dvc pull` brings it back)"
+            in session.outputs["repro without a current batch"])
     for step, output in [("gates after a failed run", "reports/gates.json"),
                          ("drift gate after a failed run", "metrics/drift.json")]:
         assert f"error: {output}: not the output of the current inputs (" in session.outputs[step], step

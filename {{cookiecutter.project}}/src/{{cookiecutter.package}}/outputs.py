@@ -67,8 +67,9 @@ def require_current(stage: str, output: str) -> None:
         raise UserError(f"{output}: not the output of the current inputs ({shown}{more}); run `make repro` first")
 
 
-def restore() -> tuple[list[str], dict[str, str]]:
-    """Put back every stage output dvc.lock records that DVC can: (restored, path -> why not)."""
+def restore() -> tuple[list[str], dict[str, str], list[str]]:
+    """Put back every stage output dvc.lock records that DVC can: (restored, path -> why not, and the data
+    files that are missing: DVC stops before any stage when one is)."""
     stages = list(yaml.safe_load(Path("dvc.yaml").read_text(encoding="utf-8"))["stages"])
     before = changes()
     # Only the stages' outputs: a data file you are editing (tracked by its own .dvc file) stays as it is.
@@ -83,4 +84,5 @@ def restore() -> tuple[list[str], dict[str, str]]:
     outputs = recorded_outputs()
     left = {path: how for path, how in changes().items() if path in outputs and "out" in how}
     restored = [path for path, how in before.items() if path in outputs and "out" in how and path not in left]
-    return restored, left
+    missing = [path for path, how in before.items() if path not in outputs and how == "deleted out"]
+    return restored, left, missing

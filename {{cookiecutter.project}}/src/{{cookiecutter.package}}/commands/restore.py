@@ -10,14 +10,17 @@ WHY = {"modified": "written by the run that stopped", "deleted": "not in DVC's c
 
 
 def main() -> None:
-    restored, left = restore()
+    restored, left, missing = restore()
     lines = ["The pipeline stopped."]
+    if missing:
+        lines.append("Missing data: " + "; ".join(f"{path} (`dvc checkout {path}.dvc` or `dvc pull` brings it back)"
+                                                   for path in missing) + ".")
     if restored:
         lines.append(f"Back as dvc.lock records them (the last good run): {', '.join(restored)}.")
     if left:
         lines.append("Not the last good outputs: " + "; ".join(
             f"{path} ({WHY.get(how.split()[0], how)})" for path, how in left.items()) + ".")
-    if not restored and not left:
+    if not restored and not left and not missing:
         lines.append("Every output is still the one dvc.lock records (the last good run).")
     print(" ".join(lines), file=sys.stderr)
 
