@@ -51,10 +51,12 @@ def changes(*targets: str) -> dict[str, str]:
                 continue
             for kind, changed in entry.items():
                 role = kind.removeprefix("changed ").rstrip("s")  # out or dep
-                for path, state in changed.items():  # an output of one stage may be a dep of the next
+                for path, state in changed.items():
                     # A params file says which of its keys changed: {"drift": "modified"}.
                     for name, how in (state.items() if isinstance(state, dict) else [("", state)]):
-                        found.setdefault(f"{path} {name}".strip(), f"{how} {role}")
+                        key = f"{path} {name}".strip()
+                        if role == "out" or key not in found:  # what a file is to the stage that makes it
+                            found[key] = f"{how} {role}"
     return found
 
 
