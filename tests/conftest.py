@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+# Run under `make test`, the tests inherit its MAKELEVEL and MAKEFLAGS; a project's `make` would then act
+# as a sub-make ("make[1]: Entering directory ...") and not as the user's own command line.
+for variable in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(variable, None)
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 
 

@@ -130,6 +130,11 @@ def github(tmp_path_factory) -> Github:
             # `git push` to github.com lands in the bare repository instead.
             env |= {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{hub.origin}.insteadOf",
                     "GIT_CONFIG_VALUE_0": "https://x-access-token:local@github.com/team/project.git"}
+            # The developer runs the pipeline against the team's tracking server and commits dvc.lock, as the
+            # README says: the champion CI promotes is then a model git records, which a pull request can load.
+            developer.env["MLFLOW_TRACKING_URI"] = uri
+            developer.run("repro", "make", "repro")
+            del developer.env["MLFLOW_TRACKING_URI"]
             hub.push("Sample data in the remote")
             yield hub
 
