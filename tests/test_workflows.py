@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from act import act
 from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, serve_s3
 from test_pipeline import unseen_category_row
 from workflow_runner import run_job
@@ -129,7 +130,7 @@ def github(tmp_path_factory) -> Github:
             hub = Github(root, developer, env)
             # `git push` to github.com lands in the bare repository instead.
             env |= {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{hub.origin}.insteadOf",
-                    "GIT_CONFIG_VALUE_0": "https://x-access-token:local@github.com/team/project.git"}
+                    "GIT_CONFIG_VALUE_0": "https://github.com/team/project.git"}
             # The developer runs the pipeline against the team's tracking server and commits dvc.lock, as the
             # README says: the champion CI promotes is then a model git records, which a pull request can load.
             developer.env["MLFLOW_TRACKING_URI"] = uri
@@ -148,6 +149,29 @@ def params_edit(project: Path, change) -> None:
 GATES = ("Gate: data contract", "Gate: model quality and champion", "Gate: drift")
 
 
+UNIT_JOB, PIPELINE_JOB = "unit tests (no secrets needed)", "data contract, model quality, drift"
+HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup-python finds in the tool cache
+
+
+@pytest.mark.slow
+def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(tmp_path):
+    """A default bake, its DVC remote a folder on the developer's machine, no secrets: act runs both
+    workflows as GitHub would on the first push and the first scheduled run."""
+    project = bake(tmp_path, python_version=HOST_PYTHON)
+    pushed = act(project, "push", "-W", WORKFLOWS[0], scratch=tmp_path / "act")
+    assert pushed.returncode == 0, pushed.log[-6000:]
+    assert pushed.steps(UNIT_JOB)["Unit tests"] == "passed"
+    steps = pushed.steps(PIPELINE_JOB)
+    assert steps["DVC remote"] == "passed" and not set(steps) & {*GATES, "Publish data, outputs and the champion"}
+    summary = pushed.summary(PIPELINE_JOB)
+    assert "### Skipped: the data contract" in summary and "a folder on the machine" in summary, pushed.log[-6000:]
+    assert "make remote-s3" in summary and "The unit tests ran." in summary
+    scheduled = act(project, "schedule", "-W", WORKFLOWS[1], scratch=tmp_path / "act")
+    assert scheduled.returncode == 0, scheduled.log[-6000:]
+    assert scheduled.steps("monitor")["DVC remote"] == "passed" and "Drift check" not in scheduled.steps("monitor")
+    assert "### Skipped: the data contract" in scheduled.summary("monitor")
+
+
 @pytest.mark.slow
 def test_the_pipeline_workflow_passes_on_the_sample_and_publishes_on_main(github):
     tests = github.run(WORKFLOWS[0], "tests", "push")
@@ -158,7 +182,7 @@ def test_the_pipeline_workflow_passes_on_the_sample_and_publishes_on_main(github
     assert run.status("Publish data, outputs and the champion") == "passed"
     assert "version 1 is now the champion" in run.output("Publish data, outputs and the champion")
     report = run.summary
-    assert "## Gates" in report and "## Drift" in report and "## Metrics against origin/main" in report
+    assert "## Gates" in report and "## Drift" in report and "## Metrics against HEAD~1" in report
 
 
 @pytest.mark.slow

@@ -1,70 +1,16 @@
 """remote: before a push or pull, check that the DVC remote can be reached, and say in one line why not.
 
-DVC reports a missing S3 bucket or missing credentials as an "unexpected error" quoting botocore; this
-names the remote, its URL and what to change. Other kinds of remote are left to DVC.
-
     python -m <package>.commands.remote_check [REMOTE]   # the default remote when none is named
 """
 
 import sys
-from urllib.parse import urlparse
 
-from ..errors import UserError, run
-
-
-def remote_config(name: str | None) -> tuple[str, dict]:
-    """The remote's name and settings, as DVC merges them from .dvc/config and .dvc/config.local."""
-    from dvc.config import Config
-
-    config = Config.from_cwd()
-    name = name or config["core"].get("remote")
-    if not name or name not in config["remote"]:
-        raise UserError(f".dvc/config: expected a remote named {name or '(default)'}, found "
-                        f"{', '.join(config['remote']) or 'none'}; add one with `dvc remote add --default`")
-    return name, config["remote"][name]
-
-
-def s3_problem(name: str, settings: dict) -> str | None:
-    """Why the S3 bucket of this remote cannot be used with the credentials at hand, or None."""
-    import botocore.exceptions
-    import botocore.session
-
-    bucket = urlparse(settings["url"]).netloc
-    session = botocore.session.Session(profile=settings.get("profile"))
-    keys = {"aws_access_key_id": settings.get("access_key_id"),
-            "aws_secret_access_key": settings.get("secret_access_key")}
-    if not all(keys.values()):  # not in .dvc/config.local: the environment, a profile, an instance role
-        try:
-            if session.get_credentials() is None:
-                return ("no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or "
-                        f"run `dvc remote modify --local {name} access_key_id ...` (the git-ignored .dvc/config.local)")
-        except botocore.exceptions.ProfileNotFound as error:
-            return f"{error}; name a profile from ~/.aws/config"
-    endpoint = settings.get("endpointurl")
-    client = session.create_client("s3", endpoint_url=endpoint, region_name=settings.get("region"),
-                                   **{key: value for key, value in keys.items() if value})
-    where = endpoint or "AWS"
-    try:
-        client.head_bucket(Bucket=bucket)
-    except botocore.exceptions.ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code in ("404", "NoSuchBucket"):
-            return (f"bucket '{bucket}' does not exist at {where}; create it, or change the URL "
-                    f"(`dvc remote modify {name} url s3://BUCKET/PREFIX`)")
-        if code in ("403", "AccessDenied"):
-            return f"access to bucket '{bucket}' denied for these credentials at {where}"
-        return f"{where} answered {code}: {error}"
-    except botocore.exceptions.BotoCoreError as error:
-        return str(error)
-    return None
+from ..errors import run
+from ..remote import remote_config, require_usable
 
 
 def main(argv: list[str]) -> None:
-    name, settings = remote_config(argv[0] if argv else None)
-    if urlparse(settings["url"]).scheme == "s3":
-        problem = s3_problem(name, settings)
-        if problem:
-            raise UserError(f"remote '{name}' ({settings['url']}): {problem}")
+    require_usable(*remote_config(argv[0] if argv else None))
 
 
 if __name__ == "__main__":

