@@ -253,8 +253,9 @@ def test_ci_on_main_publishes_nothing_when_the_committed_dvc_lock_is_stale(githu
     run = github.run(WORKFLOWS[0], "pipeline", "push")
     assert run.failed == ["Publish data, outputs and the champion"], [(s.name, s.status) for s in run.steps]
     errors = [line for line in run.output("Publish data, outputs and the champion").splitlines() if "error:" in line]
-    assert errors == ["error: dvc.lock: the committed one is not what this commit's code, data and params produce "
-                      "(CI re-ran stages); run `make repro` and commit dvc.lock"], errors
+    expected = ("error: dvc.lock: the committed one is not what this commit's code, data and params produce "
+                "(CI re-ran stages); run `make repro` and commit dvc.lock")
+    assert errors == [expected], errors
     git(project, "revert", "--quiet", "--no-edit", "HEAD")
     git(project, "push", "--quiet", "origin", "HEAD:main")
 
