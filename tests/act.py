@@ -10,6 +10,7 @@ nothing; act's cache server listens on 127.0.0.1 only.
 import os
 import platform
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -50,6 +51,18 @@ class ActRun:
             elif inside:
                 lines.append(line)
         return "\n".join(lines)
+
+
+def unavailable() -> str | None:
+    """Why act cannot get the actions the workflows pin (then the tests skip, saying so), or None."""
+    if os.environ.get("ACT_ACTIONS_DIR"):
+        return None
+    try:
+        socket.getaddrinfo("github.com", 443)
+    except OSError:
+        return ("act fetches the actions the workflows pin from GitHub, which this machine cannot reach; "
+                "set ACT_ACTIONS_DIR to a folder of their exports (<owner>/<repo>@<sha>)")
+    return None
 
 
 def tool_cache(root: Path) -> Path:

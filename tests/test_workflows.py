@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from act import act
+from act import act, unavailable
 from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, serve_s3
 from test_pipeline import unseen_category_row
 from workflow_runner import run_job
@@ -167,9 +167,11 @@ GATES = ("Gate: data contract", "Gate: model quality and champion", "Gate: drift
 UNIT_JOB, PIPELINE_JOB = "unit tests (no secrets needed)", "data contract, model quality, drift"
 MONITOR_JOB = "drift check, retrain on drift"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup-python finds in the tool cache
+needs_act = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
 
 
 @pytest.mark.slow
+@needs_act
 def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(tmp_path):
     """A default bake, its DVC remote a folder on the developer's machine, no secrets: act runs both
     workflows as GitHub would on the first push and the first scheduled run."""
@@ -281,6 +283,7 @@ def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
 
 
 @pytest.mark.slow
+@needs_act
 def test_the_templates_own_ci_sets_itself_up_and_runs_the_quick_tests_under_act(tmp_path):
     """The template's ci.yml on one Python, its quick tests only (the slow ones are this file's)."""
     copy = tmp_path / "template"
