@@ -292,7 +292,7 @@ def test_a_model_replaced_in_the_remote_runs_no_code_in_a_fresh_clone(team):
     assert not marker.exists(), "the pickle from the bucket ran"
     output = clone.outputs["evaluate"]
     errors = [line for line in output.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith(f"error: models/model.joblib: MD5 ") and md5 in errors[0], output
+    assert len(errors) == 1 and errors[0].startswith("error: models/model.joblib: MD5 ") and md5 in errors[0], output
     assert "Traceback" not in output
 
 

@@ -1,6 +1,8 @@
 """The remote check before a push or pull, and CI's check that it can reach the data. Against a real S3
 server, and under a real Actions runner, they run in the template's tests."""
 
+import subprocess
+
 import pytest
 
 from {{ cookiecutter.package }}.errors import UserError
@@ -77,8 +79,9 @@ def test_ci_skips_an_s3_remote_without_secrets_and_fails_on_one_it_cannot_use(pr
 
 
 def test_ci_names_the_data_files_the_remote_did_not_have(project):
+    subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)  # DVC reads a project inside git
     (project / "data/raw").mkdir(parents=True)
-    (project / "data/raw/table.csv.dvc").write_text("outs:\n- md5: 0123\n  path: table.csv\n")
+    (project / "data/raw/table.csv.dvc").write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: table.csv\n")
     with pytest.raises(UserError, match=r"^data/raw/table.csv: not in the DVC remote 'storage' \(\S*/store\); "
                                         "push it from a machine that has it"):
         ci_data.main(["pulled"])

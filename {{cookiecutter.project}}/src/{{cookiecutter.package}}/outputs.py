@@ -86,5 +86,13 @@ def restore() -> tuple[list[str], dict[str, str], list[str]]:
     outputs = recorded_outputs()
     left = {path: how for path, how in changes().items() if path in outputs and "out" in how}
     restored = [path for path, how in before.items() if path in outputs and "out" in how and path not in left]
-    missing = [path for path, how in before.items() if path not in outputs and how == "deleted out"]
-    return restored, left, missing
+    return restored, left, missing_data(before)
+
+
+def missing_data(changed: dict[str, str] | None = None) -> list[str]:
+    """The data files DVC tracks by their own `.dvc` file (not a stage's outputs) that the workspace lacks;
+    `changed` is what `changes()` already found, when the caller has it."""
+    outputs = recorded_outputs()
+    # DVC says "deleted" when its cache has the file, "not in cache" when it does not (a pull that missed it).
+    return [path for path, how in (changes() if changed is None else changed).items()
+            if path not in outputs and how.endswith(" out") and not Path(path).exists()]

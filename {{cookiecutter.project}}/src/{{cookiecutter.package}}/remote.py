@@ -21,25 +21,40 @@ def remote_config(name: str | None) -> tuple[str, dict]:
     return name, config["remote"][name]
 
 
+def s3_credentials_found(settings: dict, session=None) -> bool:
+    """Whether AWS credentials are at hand for this S3 remote: in .dvc/config.local, or wherever botocore
+    looks (the environment, a profile, a web identity, an instance role). A profile named but absent
+    counts as found: `s3_problem` names it."""
+    import botocore.exceptions
+    import botocore.session
+
+    if settings.get("access_key_id") and settings.get("secret_access_key"):
+        return True
+    try:
+        session = session or botocore.session.Session(profile=settings.get("profile"))
+        return session.get_credentials() is not None
+    except botocore.exceptions.ProfileNotFound:
+        return True
+
+
 def s3_problem(name: str, settings: dict) -> str | None:
     """Why the S3 bucket of this remote cannot be used with the credentials at hand, or None."""
     import botocore.exceptions
     import botocore.session
 
+    session = botocore.session.Session(profile=settings.get("profile"))  # it keeps the credentials it finds
+    if not s3_credentials_found(settings, session):
+        return ("no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or "
+                f"run `dvc remote modify --local {name} access_key_id ...` (the git-ignored .dvc/config.local)")
     bucket = urlparse(settings["url"]).netloc
-    session = botocore.session.Session(profile=settings.get("profile"))
     keys = {"aws_access_key_id": settings.get("access_key_id"),
             "aws_secret_access_key": settings.get("secret_access_key")}
-    if not all(keys.values()):  # not in .dvc/config.local: the environment, a profile, an instance role
-        try:
-            if session.get_credentials() is None:
-                return ("no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or "
-                        f"run `dvc remote modify --local {name} access_key_id ...` (the git-ignored .dvc/config.local)")
-        except botocore.exceptions.ProfileNotFound as error:
-            return f"{error}; name a profile from ~/.aws/config"
     endpoint = settings.get("endpointurl")
-    client = session.create_client("s3", endpoint_url=endpoint, region_name=settings.get("region"),
-                                   **{key: value for key, value in keys.items() if value})
+    try:
+        client = session.create_client("s3", endpoint_url=endpoint, region_name=settings.get("region"),
+                                       **{key: value for key, value in keys.items() if value})
+    except botocore.exceptions.ProfileNotFound as error:
+        return f"{error}; name a profile from ~/.aws/config"
     where = endpoint or "AWS"
     try:
         client.head_bucket(Bucket=bucket)

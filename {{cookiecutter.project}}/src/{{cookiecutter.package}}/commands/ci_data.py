@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
-
 from ..errors import UserError, run
-from ..remote import remote_config, require_usable
+from ..outputs import missing_data
+from ..remote import remote_config, require_usable, s3_credentials_found
 
 SKIPPED = "the data contract, training, the quality and champion gates and the drift check"
 
@@ -28,8 +27,7 @@ def not_reachable(name: str, settings: dict) -> str | None:
     url = settings["url"]
     scheme = urlparse(url).scheme
     if scheme == "s3":
-        keys = settings.get("access_key_id") or os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
-        if keys:
+        if s3_credentials_found(settings):
             return None
         return (f"The DVC remote '{name}' ({url}) needs AWS credentials, and this run has none (the secrets are not "
                 "set, or this is a pull request from a fork or Dependabot, which get no secrets). To run them: add "
@@ -53,16 +51,6 @@ def ready() -> bool:
     print(f"::notice title=Pipeline skipped::{reason}")
     append(os.environ.get("GITHUB_STEP_SUMMARY"), notice)
     return False
-
-
-def missing_data() -> list[str]:
-    """The data files that DVC tracks (`*.dvc` files) and the workspace lacks."""
-    missing = []
-    for pointer in sorted(Path(".").glob("data/**/*.dvc")):
-        for out in (yaml.safe_load(pointer.read_text(encoding="utf-8")) or {}).get("outs", []):
-            if not (pointer.parent / out["path"]).exists():
-                missing.append(str(pointer.parent / out["path"]))
-    return missing
 
 
 def append(path: str | None, text: str) -> None:

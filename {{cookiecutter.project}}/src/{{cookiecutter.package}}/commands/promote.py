@@ -40,9 +40,10 @@ def promote_checked(mlflow, params, report: GateReport) -> None:
                         f"is now version {current.version if current else None}; run `dvc repro --force evaluate`")
     # And the model it judged must be the workspace's: the run's model file is the one dvc.lock records.
     logged = mlflow.MlflowClient().get_run(report.model.run_id).data.tags.get(MODEL_MD5_TAG)
-    if logged != recorded_md5(params.paths.model):
+    recorded_model = recorded_md5(params.paths.model)
+    if logged != recorded_model:
         raise UserError(f"{path}: MLflow run {report.model.run_id} logged model MD5 {logged}, but dvc.lock records "
-                        f"{recorded_md5(params.paths.model)} for {params.paths.model}; run `dvc repro` first")
+                        f"{recorded_model} for {params.paths.model}; run `dvc repro` first")
     reason = "; ".join(f"{g.name} {g.value} (threshold {g.threshold})" for g in report.gates)
     version = promote(mlflow, name, report.model, f"every gate passed: {reason}")
     print(f"promote: {name} version {version} is now the champion (was {recorded or 'none'}); "

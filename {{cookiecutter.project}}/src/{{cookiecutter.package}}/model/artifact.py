@@ -6,6 +6,7 @@ completed run) or a committed one. A file replaced in the DVC remote or in a tra
 artifact store, or edited by hand, is refused before a byte of it runs.
 """
 
+import hashlib
 import io
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ import joblib
 
 from ..data.tables import file_md5
 from ..errors import UserError
-from ..outputs import LOCK_FILE, recorded_md5
+from ..outputs import LOCK_FILE, recorded_md5, recorded_outputs
 
 
 def save_model(model, path: str | Path) -> str:
@@ -39,8 +40,6 @@ def load_model(path: str | Path):
 
 def load_recorded_bytes(data: bytes, md5: str, origin: str):
     """A model from bytes fetched elsewhere (a registry), when they hash to `md5` and git recorded `md5`."""
-    import hashlib
-
     if hashlib.md5(data).hexdigest() != md5:
         raise UserError(f"{origin}: the model file's MD5 is not the {md5} recorded with it; not loaded")
     if not in_git_record(md5):
@@ -51,7 +50,7 @@ def load_recorded_bytes(data: bytes, md5: str, origin: str):
 
 def in_git_record(md5: str) -> bool:
     """Whether the workspace's dvc.lock or any committed one records an output with this MD5."""
-    if LOCK_FILE.is_file() and md5 in LOCK_FILE.read_text(encoding="utf-8"):
+    if md5 in recorded_outputs().values():
         return True
     found = subprocess.run(["git", "log", "--all", "--format=%H", "-S", md5, "--", str(LOCK_FILE)],
                            capture_output=True, text=True)

@@ -18,7 +18,7 @@ from ..model.plots import plot_tables, write_plots
 from ..model.slices import slice_metrics
 from ..records import write_json
 from ..tracking.connection import connect, store_errors
-from ..tracking.registry import champion_version, load_champion
+from ..tracking.registry import champion_version, load_version
 from ..tracking.runs import RunInfo, add_to_run
 
 
@@ -47,8 +47,7 @@ def rescore_champion(mlflow, params: Params, features: pd.DataFrame, y_true: pd.
         return None
     metric, value = params.gates.champion.metric, None
     try:
-        champion = load_champion(mlflow, params.mlflow.model_name)
-        value, error = score(champion.model, features, y_true, params.task).get(metric), None
+        value, error = score(load_version(mlflow, version), features, y_true, params.task).get(metric), None
     except UserError as problem:
         error = str(problem)
     except (KeyError, ValueError, TypeError) as problem:

@@ -80,13 +80,14 @@ def connect(configured_uri: str, experiment: str, fallback_uri: str | None = Non
                     mlflow.create_experiment(experiment, artifact_location=artifacts)
                 except mlflow.exceptions.MlflowException:
                     pass
-            elif found.artifact_location != artifacts and _in_project(uri):
+            elif found.artifact_location != artifacts and is_project_store(uri):
                 relocate(uri, found.artifact_location, artifacts)
         mlflow.set_experiment(experiment)
     return mlflow
 
 
-def _in_project(uri: str) -> bool:
+def is_project_store(uri: str) -> bool:
+    """Whether a SQLite store is the project's own file (beside dvc.yaml), not one shared from elsewhere."""
     path = Path(uri.removeprefix("sqlite:///")).resolve()
     return path.parent == Path(os.environ.get("DVC_ROOT", ".")).resolve()
 

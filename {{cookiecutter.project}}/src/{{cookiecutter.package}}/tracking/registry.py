@@ -31,11 +31,14 @@ def champion_version(mlflow, name: str):
 
 
 def load_champion(mlflow, name: str) -> Champion | None:
-    """The champion, or None while there is none: the model file its training run kept, loaded only when
-    its MD5 is the one recorded with the run and git recorded it too (model/artifact.py)."""
+    """The champion, or None while there is none."""
     version = champion_version(mlflow, name)
-    if version is None:
-        return None
+    return None if version is None else Champion(str(version.version), version.run_id, load_version(mlflow, version))
+
+
+def load_version(mlflow, version) -> Any:
+    """A registry version's model: the model file its training run kept, loaded only when its MD5 is the
+    one recorded with the run and git recorded it too (model/artifact.py)."""
     origin = f"champion version {version.version}"
     md5 = mlflow.MlflowClient().get_run(version.run_id).data.tags.get(MODEL_MD5_TAG)
     if md5 is None:
@@ -48,7 +51,7 @@ def load_champion(mlflow, name: str) -> Champion | None:
             raise UserError(f"{origin}: its model file cannot be fetched ({error})") from None
         files = list(Path(downloaded).glob("*"))
         data = files[0].read_bytes() if len(files) == 1 else b""
-    return Champion(str(version.version), version.run_id, load_recorded_bytes(data, md5, origin))
+    return load_recorded_bytes(data, md5, origin)
 
 
 def promote(mlflow, name: str, model: RunInfo, reason: str) -> str:
