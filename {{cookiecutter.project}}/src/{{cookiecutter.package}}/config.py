@@ -34,8 +34,9 @@ AtLeastTwo = Annotated[int, rule(lambda v: v >= 2, "an integer of at least 2")]
 PositiveNumber = Annotated[float, rule(lambda v: v > 0, "a positive number")]
 AtLeastZero = Annotated[float, rule(lambda v: v >= 0, "a number of at least 0")]
 Text = Annotated[str, rule(lambda v: bool(v.strip()), "a non-empty string")]
-# A URI that names a user (and a password) before the host would put them in git with params.yaml.
-Uri = Annotated[Text, rule(lambda v: not re.match(r"^[a-z][a-z0-9+.-]*://[^/@\s]+@", v),
+# A user name (and a password) before a URI's host: in params.yaml it would be in git; printed, in a log.
+CREDENTIALS_IN_URI = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+Uri = Annotated[Text, rule(lambda v: not CREDENTIALS_IN_URI.match(v),
                            "a URI without a user name or password (MLflow reads MLFLOW_TRACKING_USERNAME and "
                            "MLFLOW_TRACKING_PASSWORD)")]
 # An empty mapping may be written as nothing at all (`overrides:`).

@@ -2,13 +2,13 @@
 
 import logging
 import os
-import re
 import sys
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..config import CREDENTIALS_IN_URI
 from ..errors import UserError
 
 
@@ -30,7 +30,7 @@ def in_project(uri: str) -> str:
 
 def shown(uri: str) -> str:
     """The URI as it may be printed or written down: a user name and password before the host left out."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1", uri)
+    return CREDENTIALS_IN_URI.sub(r"\1", uri)
 
 
 def unreachable(uri: str, timeout: float = 5.0) -> str | None:
