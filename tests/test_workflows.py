@@ -5,6 +5,7 @@ bare git repository standing for GitHub; a CI clone of it then runs each workflo
 (tests/workflow_runner.py) for the sample and for each way a gate must fail.
 """
 
+import json
 import os
 import re
 import shutil
@@ -99,17 +100,17 @@ class Github:
         git(root, "clone", "--quiet", str(self.origin), str(self.ci))
         self.runs = 0
 
-    def push(self, message: str) -> None:
-        """Commit everything the developer changed and push it, data to the DVC remote first."""
+    def push(self, message: str, branch: str = "main") -> None:
+        """Commit everything the developer changed and push it to `branch`, data to the DVC remote first."""
         self.developer.run(f"dvc push: {message}", "dvc", "push")
         git(self.developer.project, "add", "--all")
         git(self.developer.project, "commit", "--quiet", "--allow-empty", "-m", message)
-        git(self.developer.project, "push", "--quiet", "origin", "HEAD:main")
+        git(self.developer.project, "push", "--quiet", "--force", "origin", f"HEAD:{branch}")
 
-    def run(self, workflow: str, job: str, event: str, ref: str = "refs/heads/main"):
-        """CI: check out the latest commit afresh (caches aside) and run one job of a workflow."""
+    def run(self, workflow: str, job: str, event: str, ref: str = "refs/heads/main", branch: str = "main"):
+        """CI: check out the latest commit of `branch` afresh (caches aside) and run one job of a workflow."""
         git(self.ci, "fetch", "--quiet", "origin")
-        git(self.ci, "checkout", "--quiet", "--force", "origin/main")
+        git(self.ci, "checkout", "--quiet", "--force", f"origin/{branch}")
         git(self.ci, "clean", "-fdxq", "-e", ".venv", "-e", ".dvc/cache", "-e", "mlflow.db")
         self.runs += 1
         scratch = self.root / f"run-{self.runs}"
@@ -170,12 +171,39 @@ HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup
 needs_act = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
 
 
+@pytest.fixture(scope="module")
+def new_project(tmp_path_factory) -> Path:
+    """A default bake, its DVC remote a folder on the developer's machine, no secrets, its GitHub
+    repository team/project (act reads it from the origin remote)."""
+    project = bake(tmp_path_factory.mktemp("new"), python_version=HOST_PYTHON)
+    git(project, "remote", "add", "origin", "https://github.com/team/project.git")
+    return project
+
+
+def pull_request_event(scratch: Path, head_repository: str, author: str = "developer") -> str:
+    """An event file for act: pull request 7 from `head_repository` into team/project's main."""
+    event = {"pull_request": {"number": 7, "user": {"login": author},
+                              "head": {"ref": "change", "repo": {"full_name": head_repository}},
+                              "base": {"ref": "main", "repo": {"full_name": "team/project"}}}}
+    path = scratch / f"pull_request-{head_repository.replace('/', '-')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(event))
+    return str(path)
+
+
+def assert_skipped_with_notice(run, job: str) -> None:
+    """The job is green, reached the remote check and no gate, and its summary says why and what to do."""
+    assert run.returncode == 0, run.log[-6000:]
+    steps = run.steps(job)
+    assert steps["DVC remote"] == "passed" and not set(steps) & {*GATES, "Drift check"}, steps
+    assert "### Skipped: the data contract" in run.summary(job), run.log[-6000:]
+
+
 @pytest.mark.slow
 @needs_act
-def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(tmp_path):
-    """A default bake, its DVC remote a folder on the developer's machine, no secrets: act runs both
-    workflows as GitHub would on the first push and the first scheduled run."""
-    project = bake(tmp_path, python_version=HOST_PYTHON)
+def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(new_project, tmp_path):
+    """Act runs both workflows as GitHub would on the first push and the first scheduled run."""
+    project = new_project
     pushed = act(project, "push", "-W", WORKFLOWS[0], scratch=tmp_path / "act")
     assert pushed.returncode == 0, pushed.log[-6000:]
     assert pushed.steps(UNIT_JOB)["Unit tests"] == "passed"
@@ -188,6 +216,35 @@ def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(tmp_path):
     assert scheduled.returncode == 0, scheduled.log[-6000:]
     assert scheduled.steps(MONITOR_JOB)["DVC remote"] == "passed" and "Drift check" not in scheduled.steps(MONITOR_JOB)
     assert "### Skipped: the data contract" in scheduled.summary(MONITOR_JOB)
+
+
+@pytest.mark.slow
+@needs_act
+def test_a_new_projects_pull_requests_and_manual_runs_are_green_and_say_what_they_skipped(new_project, tmp_path):
+    """The other events the workflows declare: a pull request, and a run started by hand of each."""
+    scratch = tmp_path / "act"
+    proposed = act(new_project, "pull_request", "-W", WORKFLOWS[0], "-e", pull_request_event(scratch, "team/project"),
+                   scratch=scratch)
+    assert_skipped_with_notice(proposed, PIPELINE_JOB)
+    assert "Comment the report on the pull request" not in proposed.steps(PIPELINE_JOB)
+    by_hand = act(new_project, "workflow_dispatch", "-W", WORKFLOWS[0], scratch=scratch)
+    assert_skipped_with_notice(by_hand, PIPELINE_JOB)
+    assert "Publish data, outputs and the champion" not in by_hand.steps(PIPELINE_JOB)
+    assert_skipped_with_notice(act(new_project, "workflow_dispatch", "-W", WORKFLOWS[1], scratch=scratch), MONITOR_JOB)
+
+
+@pytest.mark.slow
+@needs_act
+@pytest.mark.parametrize("head, author", [("someone/fork", "someone"), ("team/project", "dependabot[bot]")])
+def test_a_pull_request_without_secrets_runs_the_unit_tests_and_says_so(new_project, tmp_path, head, author):
+    """From a fork or from Dependabot: no secrets, so the pipeline job does not start at all."""
+    run = act(new_project, "pull_request", "-W", WORKFLOWS[0], "-e", pull_request_event(tmp_path, head, author),
+              scratch=tmp_path / "act")
+    assert run.returncode == 0, run.log[-6000:]
+    unit = run.steps(UNIT_JOB)
+    notice = "Say what a pull request from a fork or Dependabot skips"
+    assert unit["Unit tests"] == "passed" and unit[notice] == "passed"
+    assert run.steps(PIPELINE_JOB) == {} and "Pull request from a fork or Dependabot" in run.summary(UNIT_JOB)
 
 
 @pytest.mark.slow
@@ -209,7 +266,7 @@ def test_the_pipeline_workflow_passes_on_the_sample_and_publishes_on_main(github
     [
         ("contract-breaking data", "Gate: data contract", "allowed"),
         ("a weak model", "Gate: model quality and champion", "gate(s) failed: minimum"),
-        ("a better champion", "Gate: model quality and champion", "1 gate(s) failed: champion"),
+        ("a better champion on main", "Gate: model quality and champion", "1 gate(s) failed: champion"),
         ("a drifted batch", "Gate: drift", "drift (recommendation: retrain)"),
     ],
 )
@@ -222,7 +279,7 @@ def test_the_pipeline_workflow_fails_at_the_named_gate_on_a_pull_request(github,
         github.developer.run("dvc add", "dvc", "add", str(current.relative_to(project)))
     elif scenario == "a weak model":
         params_edit(project, lambda p: p["gates"]["minimum"].update(balanced_accuracy=0.999))
-    elif scenario == "a better champion":  # a much weaker challenger, with every absolute gate relaxed
+    elif scenario == "a better champion on main":  # a much weaker challenger, every absolute gate relaxed
         def weaker(p):
             p["train"]["model"]["params"]["C"] = 0.001
             p["gates"].update(minimum={}, maximum={}, max_slice_gap=None)
@@ -231,18 +288,20 @@ def test_the_pipeline_workflow_fails_at_the_named_gate_on_a_pull_request(github,
         github.developer.run("simulate drift", str(project / ".venv/bin/python"), "-m", "my_ml_project.commands.simulate_drift",
                              "--seed", "7", "--shift", "bill_length_mm=1.5", "--mix", "island=Dream:0.8")
         github.developer.run("dvc add", "dvc", "add", str(current.relative_to(project)))
-    github.push(scenario)
-    run = github.run(WORKFLOWS[0], "pipeline", "pull_request", ref="refs/pull/7/merge")
+    github.push(scenario, branch="proposal")
+    run = github.run(WORKFLOWS[0], "pipeline", "pull_request", ref="refs/pull/7/merge", branch="proposal")
     assert run.failed == [gate], [(s.name, s.status) for s in run.steps]
     assert reason in run.output(gate), run.output(gate)[-3000:]
+    if scenario == "a better champion on main":  # the table names both scores: the challenger's, then main's
+        assert re.search(r"champion balanced_accuracy +0\.\d+ +0\.\d+ +FAIL +champion main@[0-9a-f]{7} scores 0\.",
+                         run.output(gate)), run.output(gate)[-3000:]
     assert run.status("Report") == "passed" and run.status("Publish data, outputs and the champion") == "skipped"
     assert run.status("Comment the report on the pull request") == "passed"
     assert "gh pr comment 7 --edit-last --create-if-none --body-file report.md" in (github.root / "gh.log").read_text()
     assert "## Gates" in run.summary
-    # Back to the sample for the next scenario.
-    git(project, "revert", "--quiet", "--no-edit", "HEAD")
+    # Back to main, which the proposal never reached, for the next scenario.
+    git(project, "checkout", "--quiet", "--force", "-B", "main", "origin/main")
     github.developer.run("checkout", "dvc", "checkout", "--force", f"{current.relative_to(project)}.dvc")
-    git(project, "push", "--quiet", "origin", "HEAD:main")
 
 
 @pytest.mark.slow
@@ -284,7 +343,8 @@ def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
 
 @pytest.mark.slow
 @needs_act
-def test_the_templates_own_ci_sets_itself_up_and_runs_the_quick_tests_under_act(tmp_path):
+@pytest.mark.parametrize("event", ["push", "pull_request"])
+def test_the_templates_own_ci_sets_itself_up_and_runs_the_quick_tests_under_act(tmp_path, event):
     """The template's ci.yml on one Python, its quick tests only (the slow ones are this file's)."""
     copy = tmp_path / "template"
     # What a checkout holds: the files git tracks (the sample data too, which the project's .gitignore
@@ -302,7 +362,7 @@ def test_the_templates_own_ci_sets_itself_up_and_runs_the_quick_tests_under_act(
     subprocess.run(["git", "add", "--all", "--force"], cwd=copy, check=True)
     subprocess.run(["git", "commit", "--quiet", "-m", "template"], cwd=copy, check=True, env={**os.environ, **identity})
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    run = act(copy, "push", "-W", ".github/workflows/ci.yml", "--matrix", f"python-version:{HOST_PYTHON}",
+    run = act(copy, event, "-W", ".github/workflows/ci.yml", "--matrix", f"python-version:{HOST_PYTHON}",
               "--env", "PYTEST_ARGS=-m 'not slow' -q", scratch=tmp_path / "act", env=env)
     assert run.returncode == 0, run.log[-6000:]
     job = f"template tests on Python {HOST_PYTHON}"

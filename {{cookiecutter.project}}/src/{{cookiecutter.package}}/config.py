@@ -110,7 +110,8 @@ class Evaluate(Section):
 
 
 class ChampionGate(Section):
-    """The challenger against the champion: how much worse on `metric` it may be."""
+    """The challenger against the champion (the model `base` holds): how much worse on `metric` it may be."""
+    base: Text  # a git branch: its dvc.lock names the champion's model file
     metric: Text
     tolerance: AtLeastZero
 

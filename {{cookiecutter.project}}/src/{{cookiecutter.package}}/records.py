@@ -34,6 +34,14 @@ class Record(BaseModel):
         write_json(self.model_dump(mode="json"), path)
 
 
+def read_json(path: str | Path) -> dict:
+    """A metrics file (plain JSON) a stage wrote."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found; run `make repro` first") from None
+
+
 def write_json(data: dict, path: str | Path) -> None:
     """Write a report or metrics file as indented JSON, creating the folder."""
     path = Path(path)

@@ -1,15 +1,15 @@
-"""`make gates`: print the gate report evaluate wrote, and fail naming each failed gate (CI runs this)."""
+"""`make gates`: every gate of the model evaluate scored, the champion's among them; fail naming each
+failed one (CI runs this)."""
 
 from ..config import load_params
 from ..errors import UserError, run
-from ..model.gates import GateReport, gates_table
-from ..outputs import require_current
+from ..model.champion import judged_gates
+from ..model.gates import gates_table
 
 
 def main() -> None:
     params = load_params()
-    require_current("evaluate", params.paths.gates)
-    report = GateReport.load(params.paths.gates)
+    report = judged_gates(params)
     print(gates_table(report.gates))
     if report.failed:
         raise UserError(f"{params.paths.gates}: {len(report.failed)} gate(s) failed: {', '.join(report.failed)}")

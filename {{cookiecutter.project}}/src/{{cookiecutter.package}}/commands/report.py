@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..config import load_params
-from ..errors import run
+from ..config import Params, load_params
+from ..errors import UserError, run
+from ..model.champion import judged_gates
 from ..model.gates import GateReport
 
 
@@ -22,14 +23,19 @@ def dvc_diff(kind: str, base: str) -> str:
     return result.stdout.strip() or f"_no {kind} changed_"
 
 
-def gates_section(path: str) -> str:
+def gates_section(params: Params) -> str:
+    """evaluate's gates and the champion's, or evaluate's alone and why the champion's was not judged."""
+    path = params.paths.gates
     if not Path(path).is_file():
         return "_the gates were not judged in this run_"
-    gates = GateReport.load(path).gates
+    try:
+        gates, note = judged_gates(params).gates, ""
+    except UserError as problem:
+        gates, note = GateReport.load(path).gates, f"\n\n_the champion gate was not judged: {problem}_"
     rows = ["| gate | value | threshold | verdict | detail |", "|---|---|---|---|---|"]
     rows += [f"| {g.name} | {g.value} | {g.threshold} | {'pass' if g.passed else '**FAIL**'} | {g.detail} |"
              for g in gates]
-    return "\n".join(rows)
+    return "\n".join(rows) + note
 
 
 def main(argv: list[str]) -> None:
@@ -39,7 +45,7 @@ def main(argv: list[str]) -> None:
     print("\n\n".join([
         f"## Metrics against {base}", dvc_diff("metrics", base),
         f"## Params against {base}", dvc_diff("params", base),
-        "## Gates", gates_section(params.paths.gates),
+        "## Gates", gates_section(params),
         drift.read_text(encoding="utf-8").replace("# Drift", "## Drift", 1) if drift.is_file()
         else "## Drift\n\n_drift-check did not run in this run_",
     ]))

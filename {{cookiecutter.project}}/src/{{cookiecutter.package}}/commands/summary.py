@@ -27,6 +27,7 @@ def main() -> None:
     if Path(paths.gates).is_file():
         report = GateReport.load(paths.gates)
         verdict = f"FAILED: {', '.join(report.failed)}" if report.failed else f"all {len(report.gates)} passed"
+        verdict += f" (the champion's: `make gates` against {params.gates.champion.base}'s model)"
         lines.append(f"gates    {verdict}")
     if Path(paths.drift_metrics).is_file():
         drift = DriftSummary.load(paths.drift_metrics)

@@ -1,5 +1,7 @@
-"""The quality gates: is the challenger good enough to serve? evaluate judges them and writes the report;
-`make gates` prints it and fails on a failed gate; `make promote` promotes only when all passed.
+"""The quality gates: is the challenger good enough to serve? evaluate judges the absolute ones and
+writes the report; `make gates` adds the champion gate (model/champion.py: the base branch's model moves
+without evaluate's inputs changing), prints them and fails on a failed gate; `make promote` promotes only
+when all passed.
 """
 
 from pydantic import BaseModel
@@ -20,10 +22,10 @@ class Gate(BaseModel):
 
 
 class ChampionScore(BaseModel):
-    """The champion (the registry version holding the alias) scored again on the challenger's test split."""
+    """The champion (the base branch's model) scored again on the challenger's test split."""
 
-    version: str
-    run_id: str
+    source: str  # branch@commit
+    md5: str  # of its model file, as that commit's dvc.lock records it
     metric: str
     score: float | None  # None: it could not score this split (see `error`)
     error: str | None = None
@@ -33,7 +35,6 @@ class GateReport(Record):
     stage = "evaluate"
     passed: bool
     model: RunInfo  # train's record of the model judged
-    champion: ChampionScore | None
     gates: list[Gate]
 
     @property
@@ -41,8 +42,8 @@ class GateReport(Record):
         return [gate.name for gate in self.gates if not gate.passed]
 
 
-def judge(gates: Gates, scores: dict, latency: dict, slices: dict, champion: ChampionScore | None) -> list[Gate]:
-    """Every gate's verdict. `champion` is None while there is no champion yet."""
+def judge(gates: Gates, scores: dict, latency: dict, slices: dict) -> list[Gate]:
+    """The verdict of every gate but the champion's."""
     verdicts = []
     for bound, limits in (("minimum", gates.minimum), ("maximum", gates.maximum)):
         for metric, threshold in limits.items():
@@ -59,7 +60,6 @@ def judge(gates: Gates, scores: dict, latency: dict, slices: dict, champion: Cha
     if gates.max_slice_gap is not None and slices:
         verdicts.append(Gate(name=f"slice gap {slices['metric']} by {slices['column']}", value=slices["gap"],
                              threshold=gates.max_slice_gap, passed=slices["gap"] <= gates.max_slice_gap))
-    verdicts.append(champion_gate(gates, scores, champion))
     return verdicts
 
 
@@ -69,15 +69,15 @@ def champion_gate(gates: Gates, scores: dict, champion: ChampionScore | None) ->
     name, value = f"champion {metric}", scores.get(metric)
     if champion is None:
         return Gate(name=name, value=value, threshold=None, passed=True,
-                    detail="no champion yet: the first model that passes the other gates becomes it")
+                    detail=f"no champion yet: {gates.champion.base} records no model; the first that passes becomes it")
     if champion.score is None:
-        return Gate(name=name, value=value, threshold=None, passed=True, detail=f"champion version "
-                    f"{champion.version} cannot score this test split ({champion.error}); nothing to compare")
+        return Gate(name=name, value=value, threshold=None, passed=True, detail=f"champion "
+                    f"{champion.source} cannot score this test split ({champion.error}); nothing to compare")
     best, higher = champion.score, METRICS[metric].higher_is_better
     threshold = round(best - tolerance if higher else best + tolerance, 6)
     passed = value is not None and (value >= threshold if higher else value <= threshold)
     return Gate(name=name, value=value, threshold=threshold, passed=passed,
-                detail=f"champion version {champion.version} scores {best} on the same split; tolerance {tolerance}")
+                detail=f"champion {champion.source} scores {best} on the same split; tolerance {tolerance}")
 
 
 def gates_table(gates: list[Gate]) -> str:

@@ -7,7 +7,6 @@ its metrics are compared with the test metrics. Writes the summary (DVC metrics)
 `drift.fail_stage` says so: `make drift-gate` is what fails CI on drift.
 """
 
-import json
 from pathlib import Path
 
 from ..config import load_params
@@ -18,6 +17,7 @@ from ..model.artifact import load_model
 from ..monitoring.drift import check_overrides, compare, prediction_drift, require_features
 from ..monitoring.report import markdown_report
 from ..monitoring.verdict import importance_shares, performance_decay, summarize
+from ..records import read_json
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     table = compare(seen, now, list(seen.columns), params.drift)
     model = load_model(params.paths.model)
     prediction = prediction_drift(model, reference[features], current[features], params.drift)
-    test_metrics = json.loads(Path(params.paths.metrics).read_text(encoding="utf-8"))
+    test_metrics = read_json(params.paths.metrics)
     importance = params.paths.plots.get("importance")  # evaluate's permutation importance, when it draws it
     shares = importance_shares(read_table(importance) if importance else None)
     decay = performance_decay(model, current, params, test_metrics)

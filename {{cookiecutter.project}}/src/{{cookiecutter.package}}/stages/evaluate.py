@@ -1,7 +1,8 @@
 """evaluate: score the model on the test split, per slice and for speed; judge the gates; log it all.
 
 Writes DVC metrics (quality, slices, latency), the tables behind the plots, and the gate report. It
-never fails on a gate: `make gates` does, so the metrics are recorded either way.
+never fails on a gate: `make gates` does, so the metrics are recorded either way. The champion gate is
+`make gates`'s too: the champion is the base branch's model, which moves while evaluate's inputs do not.
 """
 
 import pandas as pd
@@ -9,16 +10,15 @@ import pandas as pd
 from ..config import Params, load_params
 from ..data.features import feature_columns
 from ..data.tables import read_table
-from ..errors import ConfigError, UserError, run
+from ..errors import ConfigError, run
 from ..model.artifact import load_model
-from ..model.gates import ChampionScore, GateReport, gates_table, judge
+from ..model.gates import GateReport, gates_table, judge
 from ..model.latency import measure_latency
 from ..model.metrics import score
 from ..model.plots import plot_tables, write_plots
 from ..model.slices import slice_metrics
 from ..records import write_json
-from ..tracking.connection import connect, store_errors
-from ..tracking.registry import champion_version, load_version
+from ..tracking.connection import connect
 from ..tracking.runs import RunInfo, add_to_run
 
 
@@ -36,25 +36,6 @@ def evaluate(model, features: pd.DataFrame, y_true: pd.Series, params: Params) -
             "plots": plot_tables(model, features, y_true, params.task, settings.importance_repeats, params.seed)}
 
 
-def rescore_champion(mlflow, params: Params, features: pd.DataFrame, y_true: pd.Series) -> ChampionScore | None:
-    """The champion's version and its score on this test split, or None when there is no champion yet.
-
-    A champion that cannot be loaded (its file is not one git recorded) or cannot score this split
-    (trained on other columns or labels) gets no score, and says why.
-    """
-    version = champion_version(mlflow, params.mlflow.model_name)
-    if version is None:
-        return None
-    metric, value = params.gates.champion.metric, None
-    try:
-        value, error = score(load_version(mlflow, version), features, y_true, params.task).get(metric), None
-    except UserError as problem:
-        error = str(problem)
-    except (KeyError, ValueError, TypeError) as problem:
-        error = str(problem).splitlines()[0]
-    return ChampionScore(version=str(version.version), run_id=version.run_id, metric=metric, score=value, error=error)
-
-
 def main() -> None:
     params = load_params()
     test = read_table(params.paths.test)
@@ -64,11 +45,8 @@ def main() -> None:
     scores, slices, latency = results["scores"], results["slices"], results["latency"]
     write_plots(params.paths.plots, results["plots"])
 
-    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
-    with store_errors(mlflow.get_tracking_uri()):
-        champion = rescore_champion(mlflow, params, features, y_true)
-    verdicts = judge(params.gates, scores, latency, slices, champion)
-    report = GateReport(passed=all(gate.passed for gate in verdicts), model=run_info, champion=champion, gates=verdicts)
+    verdicts = judge(params.gates, scores, latency, slices)
+    report = GateReport(passed=all(gate.passed for gate in verdicts), model=run_info, gates=verdicts)
     write_json(scores, params.paths.metrics)
     write_json(slices, params.paths.slices)
     write_json(latency, params.paths.latency)
@@ -77,6 +55,7 @@ def main() -> None:
     logged |= {f"latency_{name}": value for name, value in latency.items()} | {"gates_passed": report.passed}
     if slices:
         logged["slice_gap"] = slices["gap"]
+    mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
     add_to_run(mlflow, run_info, params.paths.run_info, logged, list(params.paths.plots.values()), "plots")
 
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
@@ -84,7 +63,8 @@ def main() -> None:
           f"wrote {params.paths.metrics} and {len(params.paths.plots)} plot tables")
     print(gates_table(report.gates))
     failed = len(report.failed)
-    print(f"gates: {'all passed' if not failed else f'{failed} failed'} (`make gates` fails on a failed gate)")
+    print(f"gates: {'all passed' if not failed else f'{failed} failed'} (`make gates` adds the champion gate and "
+          "fails on a failed gate)")
 
 
 if __name__ == "__main__":
