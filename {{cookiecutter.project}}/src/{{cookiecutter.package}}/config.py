@@ -51,6 +51,7 @@ class Section(BaseModel):
 class Paths(Section):
     """Every file the pipeline reads or writes; dvc.yaml takes its deps and outs from here too."""
     raw: Text
+    labelled: Text  # a folder: labelled rows that arrived (`make intake-labels`), which prepare adds to train
     current: Text
     contract: Text
     train: Text
@@ -147,6 +148,12 @@ class Drift(Section):
     fail_stage: bool
 
 
+class Incoming(Section):
+    """New data as it arrives (data/incoming.py): where batches land, and how many of them train learns from."""
+    location: Uri  # a folder, or s3://bucket/prefix
+    window: Annotated[int, rule(lambda v: v >= 0, "an integer of at least 0")]  # newest batches whose labels train on
+
+
 class Params(Section):
     seed: Annotated[int, rule(lambda v: 0 <= v < 2**32, "a whole number from 0 to 4294967295")]
     task: Literal["classification", "regression"]
@@ -158,6 +165,7 @@ class Params(Section):
     gates: Gates
     mlflow: Mlflow
     drift: Drift
+    incoming: Incoming
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

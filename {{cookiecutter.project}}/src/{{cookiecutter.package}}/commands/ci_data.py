@@ -10,11 +10,11 @@ that is set up but fails (a missing bucket, denied credentials), or data never p
 with one line, before any gate could report it as bad data.
 """
 
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..console import to_github
 from ..errors import UserError, run
 from ..outputs import missing_data
 from ..remote import remote_config, require_usable, s3_credentials_found
@@ -49,20 +49,14 @@ def ready() -> bool:
         return True
     notice = f"### Skipped: {SKIPPED}\n\n{reason} The unit tests ran.\n"
     print(f"::notice title=Pipeline skipped::{reason}")
-    append(os.environ.get("GITHUB_STEP_SUMMARY"), notice)
+    to_github("GITHUB_STEP_SUMMARY", notice)
     return False
-
-
-def append(path: str | None, text: str) -> None:
-    if path:
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(text)
 
 
 def main(argv: list[str]) -> None:
     if argv == ["ready"]:
         is_ready = ready()
-        append(os.environ.get("GITHUB_OUTPUT"), f"ready={str(is_ready).lower()}\n")
+        to_github("GITHUB_OUTPUT", f"ready={str(is_ready).lower()}\n")
         print(f"ready={str(is_ready).lower()}")
     elif argv == ["pulled"]:
         missing = missing_data()

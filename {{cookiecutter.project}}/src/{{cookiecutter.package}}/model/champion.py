@@ -32,7 +32,7 @@ def base_commit(base: str) -> str:
     """The commit the branch `base` points at: on the remote `origin` (what the team's branch holds, and
     all a CI checkout has), else the local branch (a repository without a remote)."""
     for name in (f"origin/{base}", base):
-        found = git("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}")
+        found = git("rev-parse", "--verify", "--quiet", name + "^{commit}")
         if found.returncode == 0:
             return found.stdout.strip()
     raise ConfigError("gates.champion.base", "a branch of this git repository (or of its remote origin)", base)

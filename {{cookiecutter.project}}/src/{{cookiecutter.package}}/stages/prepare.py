@@ -1,4 +1,8 @@
-"""prepare: clean the raw data and split it into train and test sets (Parquet)."""
+"""prepare: clean the raw data and split it into train and test sets (Parquet); the labelled rows that
+arrived since (paths.labelled) join the train set, never the test set, so a retrained model and the
+champion are compared on the same rows."""
+
+from pathlib import Path
 
 import pandas as pd
 from sklearn.model_selection import train_test_split
@@ -50,17 +54,36 @@ def split(frame: pd.DataFrame, target: str, task: str, test_size: float, seed: i
         raise ConfigError("prepare.test_size", f"a share that leaves rows on both sides ({error})", test_size) from None
 
 
+def labelled_rows(folder: str, columns: pd.Index, target: str, drop_columns: list[str]) -> pd.DataFrame:
+    """The labelled rows in `folder`'s data files, cleaned as the raw data is, with exactly its columns."""
+    frames = []
+    for path in sorted(Path(folder).glob("*")):
+        if path.suffix.lower() not in (".csv", ".parquet"):
+            continue  # the folder's README, DVC's pointers
+        frame, _ = clean(read_table(path), target, drop_columns)
+        if set(frame.columns) != set(columns):
+            missing, extra = sorted(set(columns) - set(frame.columns)), sorted(set(frame.columns) - set(columns))
+            raise UserError(f"{path}: expected the raw data's columns, found {len(missing)} missing "
+                            f"({', '.join(missing) or 'none'}) and {len(extra)} more ({', '.join(extra) or 'none'})")
+        frames.append(frame[list(columns)])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def main() -> None:
     params = load_params()
     raw = read_table(params.paths.raw)
     cleaned, removed = clean(raw, params.target, params.prepare.drop_columns, params.prepare.drop_duplicates)
     train, test = split(cleaned, params.target, params.task, params.prepare.test_size, params.seed)
+    arrived = labelled_rows(params.paths.labelled, cleaned.columns, params.target, params.prepare.drop_columns)
+    if len(arrived):
+        train = pd.concat([train, arrived], ignore_index=True)
     write_table(train, params.paths.train)
     write_table(test, params.paths.test)
     dropped = "; ".join(f"{count} {reason}" for reason, count in removed.items())
+    arrived_note = f" ({len(arrived)} of them labelled rows from {params.paths.labelled})" if len(arrived) else ""
     print(f"prepare: read {len(raw)} rows from {params.paths.raw}, kept {len(cleaned)}"
-          f"{f' (removed {dropped})' if dropped else ''}; wrote {len(train)} train rows to {params.paths.train} "
-          f"and {len(test)} test rows to {params.paths.test}")
+          f"{f' (removed {dropped})' if dropped else ''}; wrote {len(train)} train rows{arrived_note} to "
+          f"{params.paths.train} and {len(test)} test rows to {params.paths.test}")
 
 
 if __name__ == "__main__":

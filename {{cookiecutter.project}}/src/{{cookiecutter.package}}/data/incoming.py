@@ -1,0 +1,65 @@
+"""New data as it arrives: batches in the incoming location, a folder or an S3 prefix.
+
+A batch is one CSV or Parquet file of rows with the training data's columns, the target filled where
+the label is known; batches sort by file name, so name them by time (`2026-11-30T0600.csv`). Anything
+that produces data drops files there: a team's export job, or later the serving log's collector.
+
+The location is read with fsspec (s3fs for S3), the libraries DVC itself reads S3 with, using the DVC
+remote's endpoint, region and credentials: one set of S3 settings for the project.
+"""
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from ..errors import UserError
+from .tables import read_table
+
+SUFFIXES = (".csv", ".parquet")
+
+
+def s3_options() -> dict:
+    """fsspec's options for S3 from the DVC remote's settings (endpoint, region, profile, keys)."""
+    from ..remote import remote_config
+
+    _, settings = remote_config(None)
+    options = {"endpoint_url": settings.get("endpointurl"), "profile": settings.get("profile"),
+               "key": settings.get("access_key_id"), "secret": settings.get("secret_access_key")}
+    if settings.get("region"):
+        options["client_kwargs"] = {"region_name": settings["region"]}
+    return {key: value for key, value in options.items() if value}
+
+
+class Incoming:
+    """The batches at one location, oldest first."""
+
+    def __init__(self, location: str):
+        import fsspec
+
+        self.location = location.rstrip("/")
+        options = s3_options() if self.location.startswith("s3://") else {}
+        self.fs, self.root = fsspec.core.url_to_fs(self.location, **options)
+        try:
+            found = self.fs.ls(self.root, detail=False) if self.fs.isdir(self.root) else []
+        except (OSError, ValueError) as error:  # botocore's errors reach here as OSError (s3fs maps them)
+            raise UserError(f"incoming location {self.location}: cannot be listed ({error})") from None
+        self.names = sorted(PurePosixPath(path).name for path in found if path.lower().endswith(SUFFIXES))
+
+    @contextmanager
+    def local_copy(self, name: str) -> Iterator[Path]:
+        """The batch `name` as a local file (S3 objects are downloaded into a temporary folder)."""
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / name
+            self.fs.get(f"{self.root}/{name}", str(local))
+            yield local
+
+    def read(self, name: str) -> pd.DataFrame:
+        """One batch, read as the training data is; an unreadable one is named by its place here."""
+        with self.local_copy(name) as local:
+            try:
+                return read_table(local)
+            except UserError as error:
+                raise UserError(str(error).replace(str(local), f"{self.location}/{name}")) from None
