@@ -1,8 +1,10 @@
-"""The generated GitHub Actions workflows: linted, and their `run:` steps executed locally.
+"""The generated GitHub Actions workflows: linted, and run.
 
-A developer's project (S3 remote on a moto server on 127.0.0.1, a real `mlflow server`) pushes to a
-bare git repository standing for GitHub; a CI clone of it then runs each workflow's steps in order
-(tests/workflow_runner.py) for the sample and for each way a gate must fail.
+Under act (tests/act.py), as GitHub runs them: a new project with no secrets on every event its
+workflows declare; a project whose DVC remote is S3 on a moto server on 127.0.0.1, with its secrets, for
+the champion gate and the monitor. The remaining scenarios use a developer's project (S3 remote, a real
+`mlflow server`) that pushes to a bare git repository standing for GitHub; a CI clone of it runs each
+workflow's steps in order (tests/workflow_runner.py) for the sample and for each way a gate must fail.
 """
 
 import json
@@ -18,7 +20,7 @@ import pytest
 import yaml
 
 from act import act, unavailable
-from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, serve_s3
+from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, s3_client, serve_s3
 from test_pipeline import unseen_category_row
 from workflow_runner import run_job
 
@@ -91,8 +93,8 @@ def run_steps(workflow: dict):
 class Github:
     """A bare repository standing for GitHub, a developer's clone, and CI's clone of it."""
 
-    def __init__(self, root: Path, developer: Session, env: dict):
-        self.root, self.developer, self.env = root, developer, env
+    def __init__(self, root: Path, developer: Session, env: dict, endpoint: str):
+        self.root, self.developer, self.env, self.endpoint = root, developer, env, endpoint
         self.origin = root / "origin.git"
         git(root, "clone", "--quiet", "--bare", str(developer.project), str(self.origin))
         git(developer.project, "remote", "add", "origin", str(self.origin))
@@ -143,7 +145,7 @@ def github(tmp_path_factory) -> Github:
             # CI's own environment: its PATH does not hold the developer's virtualenv.
             env = {**developer.env, "MLFLOW_TRACKING_URI": uri, "GITHUB_REPOSITORY": "team/project",
                    "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
-            hub = Github(root, developer, env)
+            hub = Github(root, developer, env, endpoint)
             # `git push` to github.com lands in the bare repository instead.
             env |= {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{hub.origin}.insteadOf",
                     "GIT_CONFIG_VALUE_0": "https://github.com/team/project.git"}
@@ -160,6 +162,12 @@ def params_edit(project: Path, change) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     change(params)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def weaker_challenger(params: dict) -> None:
+    """A much weaker model, with every absolute gate relaxed: only the champion gate can stop it."""
+    params["train"]["model"]["params"]["C"] = 0.001
+    params["gates"].update(minimum={}, maximum={}, max_slice_gap=None)
 
 
 GATES = ("Gate: data contract", "Gate: model quality and champion", "Gate: drift")
@@ -247,6 +255,95 @@ def test_a_pull_request_without_secrets_runs_the_unit_tests_and_says_so(new_proj
     assert run.steps(PIPELINE_JOB) == {} and "Pull request from a fork or Dependabot" in run.summary(UNIT_JOB)
 
 
+class Team:
+    """A project whose DVC remote is S3 on a moto server on 127.0.0.1, with its first model on `main` and in
+    the bucket, as GitHub would hold it (a bare repository); `gh` a stand-in that records its calls."""
+
+    def __init__(self, root: Path, endpoint: str):
+        self.root, self.endpoint = root, endpoint
+        self.project = bake(root, python_version=HOST_PYTHON, dvc_remote="s3", s3_bucket="team-data",
+                            s3_prefix="project", s3_endpoint_url=endpoint)
+        self.developer = Session.for_project(self.project)
+        self.developer.env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        create_bucket(endpoint, "team-data")
+        self.developer.run("setup", "make", "setup")
+        self.developer.run("repro", "make", "repro")
+        git(self.project, "add", "--all")
+        git(self.project, "commit", "--quiet", "-m", "The first model")
+        self.developer.run("push", "make", "push")
+        self.origin = root / "origin.git"
+        git(root, "clone", "--quiet", "--bare", str(self.project), str(self.origin))
+        git(self.project, "remote", "add", "origin", "https://github.com/team/project.git")  # what act reads
+        git(self.project, "update-ref", "refs/remotes/origin/main", "main")  # as a clone of GitHub has it
+        tools = root / "tools"
+        tools.mkdir()
+        (tools / "gh").write_text(f'#!/bin/sh\necho "gh $*" >> "{root}/gh.log"\n')
+        (tools / "gh").chmod(stat.S_IRWXU)
+        self.gh_log = root / "gh.log"
+        # The jobs' environment: `gh` first on PATH, and a push to github.com lands in the bare repository.
+        self.job_env = ["--env", f"PATH={tools}{os.pathsep}{os.environ['PATH']}", "--env", "GIT_CONFIG_COUNT=1",
+                        "--env", f"GIT_CONFIG_KEY_0=url.{self.origin}.insteadOf",
+                        "--env", "GIT_CONFIG_VALUE_0=https://github.com/team/project.git"]
+
+    def act(self, event: str, workflow: str, scratch: Path, *args: str):
+        """The workflow under act, with the remote's secrets."""
+        return act(self.project, event, "-W", workflow, "--secret", "AWS_ACCESS_KEY_ID=testing",
+                   "--secret", "AWS_SECRET_ACCESS_KEY=testing", *self.job_env, *args, scratch=scratch)
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    root = tmp_path_factory.mktemp("team")
+    with serve_s3(root) as endpoint:
+        yield Team(root, endpoint)
+
+
+@pytest.mark.slow
+@needs_act
+def test_under_act_a_pull_request_meets_mains_model_at_the_champion_gate(team, tmp_path):
+    """No tracking server: the champion is the model main's dvc.lock names, which DVC fetches from S3."""
+    git(team.project, "switch", "--quiet", "--create", "weaker")
+    params_edit(team.project, weaker_challenger)
+    team.developer.run("repro weaker", "make", "repro")
+    git(team.project, "add", "--all")
+    git(team.project, "commit", "--quiet", "-m", "A weaker model")
+    run = team.act("pull_request", WORKFLOWS[0], tmp_path / "act", "-e",
+                   pull_request_event(tmp_path, "team/project"))
+    git(team.project, "switch", "--quiet", "--force", "main")
+    team.developer.run("checkout main", "dvc", "checkout", "--force")
+    steps = run.steps(PIPELINE_JOB)
+    assert run.returncode != 0 and steps["Gate: data contract"] == "passed", run.log[-6000:]
+    assert steps["Gate: model quality and champion"] == "failed" and steps["Report"] == "passed", steps
+    main = git(team.project, "rev-parse", "--short=7", "main").strip()
+    assert re.search(rf"champion balanced_accuracy +0\.\d+ +0\.\d+ +FAIL +champion main@{main} scores 0\.", run.log)
+    assert "gh pr comment 7" in team.gh_log.read_text()
+
+
+@pytest.mark.slow
+@needs_act
+def test_under_act_the_monitor_retrains_on_a_drifted_batch_that_lands_in_the_bucket(team, tmp_path):
+    propose = "Propose the retrained model as a pull request"
+    quiet = team.act("workflow_dispatch", WORKFLOWS[1], tmp_path / "quiet")
+    assert quiet.returncode == 0, quiet.log[-6000:]
+    assert quiet.steps(MONITOR_JOB)["Take in the newest batch"] == "passed"
+    assert "Drift check" not in quiet.steps(MONITOR_JOB) and "### No new batch" in quiet.summary(MONITOR_JOB)
+    header, *rows = next((team.project / "data/current").glob("*.csv")).read_text().splitlines()
+    island = header.split(",").index("island")
+    body = "\n".join([header, *(row for row in rows if row.split(",")[island] == "Biscoe")]) + "\n"
+    s3_client(team.endpoint).put_object(Bucket="team-data", Key="project/incoming/2026-11-30T0600.csv",
+                                        Body=body.encode())
+    drifted = team.act("schedule", WORKFLOWS[1], tmp_path / "drifted")
+    steps = drifted.steps(MONITOR_JOB)
+    assert drifted.returncode == 0 and steps["Drift check"] == "passed" and steps[propose] == "passed", drifted.log[-6000:]
+    # The retrained model met main's, fetched from the bucket and scored again, and passed.
+    assert re.search(r"champion balanced_accuracy +0\.\d+ +0\.\d+ +pass +champion main@", drifted.log)
+    assert "gh pr create --head retrain/" in team.gh_log.read_text()
+    assert "Opened with GITHUB_TOKEN" in drifted.summary(MONITOR_JOB)
+    branch = git(team.origin, "branch", "--list", "retrain/*").split()[-1]
+    changed = git(team.origin, "diff", "--name-only", "main", branch).split()
+    assert {"dvc.lock", "data/labelled/window.parquet.dvc", "data/current/penguins.csv.dvc"} <= set(changed)
+
+
 @pytest.mark.slow
 def test_the_pipeline_workflow_passes_on_the_sample_and_publishes_on_main(github):
     tests = github.run(WORKFLOWS[0], "tests", "push")
@@ -279,11 +376,8 @@ def test_the_pipeline_workflow_fails_at_the_named_gate_on_a_pull_request(github,
         github.developer.run("dvc add", "dvc", "add", str(current.relative_to(project)))
     elif scenario == "a weak model":
         params_edit(project, lambda p: p["gates"]["minimum"].update(balanced_accuracy=0.999))
-    elif scenario == "a better champion on main":  # a much weaker challenger, every absolute gate relaxed
-        def weaker(p):
-            p["train"]["model"]["params"]["C"] = 0.001
-            p["gates"].update(minimum={}, maximum={}, max_slice_gap=None)
-        params_edit(project, weaker)
+    elif scenario == "a better champion on main":
+        params_edit(project, weaker_challenger)
     else:
         github.developer.run("simulate drift", str(project / ".venv/bin/python"), "-m", "my_ml_project.commands.simulate_drift",
                              "--seed", "7", "--shift", "bill_length_mm=1.5", "--mix", "island=Dream:0.8")
@@ -322,23 +416,45 @@ def test_ci_on_main_publishes_nothing_when_the_committed_dvc_lock_is_stale(githu
 
 
 @pytest.mark.slow
-def test_the_monitor_proposes_a_retrained_model_only_on_drift(github):
+def test_the_monitor_retrains_on_a_drifted_batch_from_the_incoming_prefix_and_on_nothing_else(github):
+    """Batches land in the bucket's incoming prefix: none; the sample's current batch again (its rows in
+    reverse order: a new file, the same data); its rows from one island only. Labelled, unseen by train."""
+    propose = "Propose the retrained model as a pull request"
     quiet = github.run(WORKFLOWS[1], "monitor", "schedule")
-    assert quiet.status("Drift check") == "passed"
-    assert quiet.status("Propose the retrained model as a pull request") == "skipped"
-    project = github.developer.project
-    github.developer.run("simulate drift for the monitor", str(project / ".venv/bin/python"), "-m",
-                         "my_ml_project.commands.simulate_drift", "--seed", "8", "--shift", "bill_length_mm=1.5",
-                         "--mix", "island=Dream:0.8")
-    current = next((project / "data/current").glob("*.csv"))
-    github.developer.run("dvc add for the monitor", "dvc", "add", str(current.relative_to(project)))
-    github.push("A drifted batch arrives")
+    assert quiet.failed == [] and quiet.status("Drift check") == "skipped" and quiet.status(propose) == "skipped"
+    assert "### No new batch" in quiet.summary and "no batch in s3://team-data/project/incoming" in quiet.summary
+    header, *rows = next((github.developer.project / "data/current").glob("*.csv")).read_text().splitlines()
+    bucket = s3_client(github.endpoint)
+
+    def lands(lines: list[str], name: str) -> None:
+        body = "\n".join([header, *lines]) + "\n"
+        bucket.put_object(Bucket="team-data", Key=f"project/incoming/{name}", Body=body.encode())
+
+    lands(rows[::-1], "2026-11-23T0600.csv")
+    steady = github.run(WORKFLOWS[1], "monitor", "schedule")
+    assert steady.failed == [] and steady.status("Drift check") == "passed", steady.output("Drift check")[-3000:]
+    assert steady.status(propose) == "skipped"
+    island = header.split(",").index("island")
+    lands([row for row in rows if row.split(",")[island] == "Biscoe"], "2026-11-30T0600.csv")
     drifted = github.run(WORKFLOWS[1], "monitor", "schedule")
-    assert drifted.status("Retrain and run the gates") == "passed", drifted.output("Retrain and run the gates")
-    assert drifted.status("Propose the retrained model as a pull request") == "passed"
+    retrain = "Retrain on the labelled rows that arrived, and run the gates"
+    assert drifted.status(retrain) == "passed", drifted.output(retrain)[-3000:]
+    assert drifted.status(propose) == "passed", drifted.output(propose)[-3000:]
+    assert "labelled rows from the newest 2 batch(es)" in drifted.output(retrain)
     assert "gh pr create --head retrain/" in (github.root / "gh.log").read_text()
-    assert "retrain/" in git(github.origin, "branch", "--list", "retrain/*")
-    assert "# Drift: drift" in drifted.summary
+    assert "Opened with GITHUB_TOKEN, so no workflow runs the pull request's gates" in drifted.summary
+    branch = git(github.origin, "branch", "--list", "retrain/*").split()[-1]
+    proposed = yaml.safe_load(git(github.origin, "show", f"{branch}:dvc.lock"))
+    on_main = yaml.safe_load(git(github.origin, "show", "main:dvc.lock"))
+
+    def model_md5(lock: dict) -> str:
+        return next(out["md5"] for out in lock["stages"]["train"]["outs"] if out["path"].startswith("models/model"))
+
+    assert model_md5(proposed) != model_md5(on_main)  # retrained on the labelled rows that arrived
+    files = git(github.origin, "diff", "--name-only", "main", branch).split()
+    assert {"dvc.lock", "data/labelled/window.parquet.dvc", "data/current/penguins.csv.dvc"} <= set(files)
+    again = github.run(WORKFLOWS[1], "monitor", "schedule")  # main unchanged: the same proposal again, still green
+    assert again.failed == [] and again.status(propose) == "passed"
 
 
 @pytest.mark.slow
