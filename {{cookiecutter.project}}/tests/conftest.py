@@ -1,8 +1,11 @@
-"""Tiny in-memory data shared by the unit tests."""
+"""Tiny in-memory data shared by the unit tests, and the project's settings made to fit it."""
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 
 @pytest.fixture
@@ -15,3 +18,17 @@ def frame() -> pd.DataFrame:
     weight = size * 3 + rng.normal(0, 1, 60)
     weight[[3, 17]] = np.nan
     return pd.DataFrame({"size": size, "weight": weight, "color": color, "label": label})
+
+
+@pytest.fixture
+def frame_params(tmp_path, monkeypatch) -> dict:
+    """The project's params.yaml, set for `frame` (a classification of `label`), written in a temporary
+    folder that becomes the working directory; returned as a dict to change and write again."""
+    params = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+    params.update(task="classification", target="label")
+    params["evaluate"].update(slice_column=None, slice_metric="accuracy")
+    params["gates"] = {"minimum": {}, "maximum": {}, "max_latency_p95_ms": None, "max_slice_gap": None,
+                       "champion": {"base": "main", "metric": "balanced_accuracy", "tolerance": 0.02}}
+    monkeypatch.chdir(tmp_path)
+    Path("params.yaml").write_text(yaml.safe_dump(params))
+    return params

@@ -47,13 +47,8 @@ def run(*command: str) -> str:
 
 
 @pytest.fixture
-def repo(tmp_path, monkeypatch, frame):
+def repo(tmp_path, frame_params, frame):
     """A git repository on `main` with DVC, the project's params set for `frame`, and its test split."""
-    monkeypatch.chdir(tmp_path)
-    params = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
-    params.update(task="classification", target="label")
-    params["gates"]["champion"] = {"base": "main", "metric": "balanced_accuracy", "tolerance": 0.02}
-    Path("params.yaml").write_text(yaml.safe_dump(params))
     Path("dvc.yaml").write_text(yaml.safe_dump(PIPELINE))
     write_table(frame, load_params().paths.test)
     run("git", "init", "--quiet", "--initial-branch=main")
@@ -146,11 +141,10 @@ def save_model_on_main(frame) -> str:
     return yaml.safe_load(Path("dvc.lock").read_text())["stages"]["train"]["outs"][0]["md5"]
 
 
-def test_a_base_branch_git_does_not_know_is_named(repo, frame):
+def test_a_base_branch_git_does_not_know_is_named(repo, frame, frame_params):
     evaluated(DummyClassifier(strategy="most_frequent"), frame)
-    params = yaml.safe_load(Path("params.yaml").read_text())
-    params["gates"]["champion"]["base"] = "trunk"
-    Path("params.yaml").write_text(yaml.safe_dump(params))
+    frame_params["gates"]["champion"]["base"] = "trunk"
+    Path("params.yaml").write_text(yaml.safe_dump(frame_params))
     with pytest.raises(UserError, match="params.yaml: key 'gates.champion.base': expected a branch of this git "
                                         "repository .*, found 'trunk'"):
         judged_gates(load_params())

@@ -18,15 +18,12 @@ from {{ cookiecutter.package }}.stages.prepare import labelled_rows
 
 
 @pytest.fixture
-def repo(tmp_path, monkeypatch, frame):
-    """A git and DVC repository with the project's params set for `frame`, a current batch tracked by DVC,
-    and an empty incoming folder."""
-    monkeypatch.chdir(tmp_path)
-    params = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
-    params.update(task="classification", target="label")
-    params["paths"].update(current="data/current/batch.csv", labelled="data/labelled")
-    params["incoming"] = {"location": "incoming", "window": 2}
-    Path("params.yaml").write_text(yaml.safe_dump(params))
+def repo(tmp_path, frame_params, frame):
+    """A git and DVC repository with the project's params set for `frame`, a current batch, and an empty
+    incoming folder."""
+    frame_params["paths"].update(current="data/current/batch.csv", labelled="data/labelled")
+    frame_params["incoming"] = {"location": "incoming", "window": 2}
+    Path("params.yaml").write_text(yaml.safe_dump(frame_params))
     subprocess.run(["git", "init", "--quiet"], check=True)
     subprocess.run([sys.executable, "-m", "dvc", "init", "--quiet"], check=True)
     write_table(frame.head(20), "data/current/batch.csv")
