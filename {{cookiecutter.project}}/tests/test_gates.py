@@ -39,7 +39,7 @@ def test_each_kind_of_threshold_fails_alone(change, failed):
 
 
 def test_a_better_champion_fails_the_challenger_and_a_worse_one_does_not():
-    better = ChampionScore(source="main@1a2b3c4", md5="0" * 32, metric="balanced_accuracy", score=0.95)
+    better = ChampionScore(source="main@1a2b3c4", metric="balanced_accuracy", score=0.95)
     gate = verdicts(champion=better)["champion balanced_accuracy"]
     assert not gate.passed and gate.threshold == 0.93 and "champion main@1a2b3c4 scores 0.95" in gate.detail
     within_tolerance = better.model_copy(update={"score": 0.91})
@@ -52,7 +52,6 @@ def test_a_better_champion_fails_the_challenger_and_a_worse_one_does_not():
 
 
 def test_a_champion_that_cannot_score_the_new_data_is_no_obstacle():
-    unable = ChampionScore(source="main@1a2b3c4", md5="0" * 32, metric="balanced_accuracy", score=None,
-                           error="columns differ")
+    unable = ChampionScore(source="main@1a2b3c4", metric="balanced_accuracy", score=None, error="columns differ")
     gate = verdicts(champion=unable)["champion balanced_accuracy"]
     assert gate.passed and "cannot score this test split (columns differ)" in gate.detail

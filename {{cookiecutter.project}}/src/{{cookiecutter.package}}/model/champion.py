@@ -76,7 +76,7 @@ def rescore(params: Params, features: pd.DataFrame, y_true: pd.Series) -> Champi
             value, error = score(model, features, y_true, params.task).get(metric), None
         except (KeyError, ValueError, TypeError) as problem:
             value, error = None, str(problem).splitlines()[0]
-    return ChampionScore(source=source, md5=md5, metric=metric, score=value, error=error)
+    return ChampionScore(source=source, metric=metric, score=value, error=error)
 
 
 def judged_gates(params: Params) -> GateReport:

@@ -25,7 +25,6 @@ class ChampionScore(BaseModel):
     """The champion (the base branch's model) scored again on the challenger's test split."""
 
     source: str  # branch@commit
-    md5: str  # of its model file, as that commit's dvc.lock records it
     metric: str
     score: float | None  # None: it could not score this split (see `error`)
     error: str | None = None
