@@ -38,13 +38,12 @@ def take_newest(params: Params) -> str | None:
     if not incoming.names:
         return f"no batch in {incoming.location}; the current batch stays {current}"
     newest = incoming.names[-1]
-    frame = incoming.read(newest)  # read first: an unreadable batch never replaces a good one
     staged = current.with_name(f".intake-{current.name}")  # its suffix says the format to write
-    if Path(newest).suffix.lower() == current.suffix.lower():
-        with incoming.local_copy(newest) as local:
+    with incoming.fetched(newest) as (local, frame):  # read first: an unreadable batch never replaces a good one
+        if Path(newest).suffix.lower() == current.suffix.lower():
             shutil.copyfile(local, staged)  # the bytes as they arrived
-    else:
-        write_table(frame, staged)
+        else:
+            write_table(frame, staged)
     if current.is_file() and file_md5(staged) == file_md5(current):
         staged.unlink()
         return f"{incoming.location}/{newest}, the newest batch, is the current batch already ({current})"

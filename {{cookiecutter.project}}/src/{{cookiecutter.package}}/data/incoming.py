@@ -49,17 +49,18 @@ class Incoming:
         self.names = sorted(PurePosixPath(path).name for path in found if path.lower().endswith(SUFFIXES))
 
     @contextmanager
-    def local_copy(self, name: str) -> Iterator[Path]:
-        """The batch `name` as a local file (S3 objects are downloaded into a temporary folder)."""
+    def fetched(self, name: str) -> Iterator[tuple[Path, pd.DataFrame]]:
+        """The batch `name` as a local file (an S3 object is downloaded into a temporary folder, once) and
+        as read like the training data; an unreadable one is named by its place here."""
         with tempfile.TemporaryDirectory() as folder:
             local = Path(folder) / name
             self.fs.get(f"{self.root}/{name}", str(local))
-            yield local
-
-    def read(self, name: str) -> pd.DataFrame:
-        """One batch, read as the training data is; an unreadable one is named by its place here."""
-        with self.local_copy(name) as local:
             try:
-                return read_table(local)
+                frame = read_table(local)
             except UserError as error:
                 raise UserError(str(error).replace(str(local), f"{self.location}/{name}")) from None
+            yield local, frame
+
+    def read(self, name: str) -> pd.DataFrame:
+        with self.fetched(name) as (_, frame):
+            return frame
