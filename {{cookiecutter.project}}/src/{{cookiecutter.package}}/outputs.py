@@ -23,6 +23,11 @@ def dvc(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dvc", *args], capture_output=True, text=True)
 
 
+def git(*args: str) -> subprocess.CompletedProcess:
+    """Run git in the project, its output captured: callers read the record it keeps."""
+    return subprocess.run(["git", *args], capture_output=True, text=True)
+
+
 def recorded_md5(path: str | Path, lock_text: str | None = None) -> str | None:
     """The MD5 that dvc.lock (the workspace's, unless given) records for the output `path`."""
     return recorded_outputs(lock_text).get(str(path))

@@ -8,14 +8,13 @@ artifact store, or edited by hand, is refused before a byte of it runs.
 
 import hashlib
 import io
-import subprocess
 from pathlib import Path
 
 import joblib
 
 from ..data.tables import file_md5
 from ..errors import UserError
-from ..outputs import LOCK_FILE, recorded_md5, recorded_outputs
+from ..outputs import LOCK_FILE, git, recorded_md5, recorded_outputs
 
 
 def save_model(model, path: str | Path) -> str:
@@ -52,6 +51,5 @@ def in_git_record(md5: str) -> bool:
     """Whether the workspace's dvc.lock or any committed one records an output with this MD5."""
     if md5 in recorded_outputs().values():
         return True
-    found = subprocess.run(["git", "log", "--all", "--format=%H", "-S", md5, "--", str(LOCK_FILE)],
-                           capture_output=True, text=True)
+    found = git("log", "--all", "--format=%H", "-S", md5, "--", str(LOCK_FILE))
     return found.returncode == 0 and bool(found.stdout.strip())

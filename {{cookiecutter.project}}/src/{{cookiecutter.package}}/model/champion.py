@@ -7,7 +7,6 @@ challenger's test split. A rollback is a revert on the base branch. A tracking s
 one, mirrors what the base branch holds as its registry's `champion` alias (`make promote`).
 """
 
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -17,15 +16,11 @@ from ..config import Params
 from ..data.features import feature_columns
 from ..data.tables import read_table
 from ..errors import ConfigError, UserError
-from ..outputs import LOCK_FILE, dvc, recorded_md5, require_current
+from ..outputs import LOCK_FILE, dvc, git, recorded_md5, require_current
 from ..records import read_json
 from .artifact import load_recorded_bytes
 from .gates import ChampionScore, GateReport, champion_gate
 from .metrics import score
-
-
-def git(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], capture_output=True, text=True)
 
 
 def base_commit(base: str) -> str:
