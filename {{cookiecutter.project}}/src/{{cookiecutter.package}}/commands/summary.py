@@ -1,13 +1,13 @@
 """`make metrics`: what the last run found, in a few lines a person reads in a terminal: the model's
 quality, its gates, the drift verdict, and where to look next."""
 
-import json
 from pathlib import Path
 
 from ..config import load_params
 from ..errors import run
 from ..model.gates import GateReport
 from ..monitoring.verdict import DriftSummary
+from ..records import read_json
 
 
 def main() -> None:
@@ -15,13 +15,13 @@ def main() -> None:
     paths = params.paths
     lines = []
     if Path(paths.metrics).is_file():
-        scores = json.loads(Path(paths.metrics).read_text(encoding="utf-8"))
+        scores = read_json(paths.metrics)
         shown = [f"{name} {value:.3f}" for name, value in scores.items()]
         lines += ["quality  " + ", ".join(shown[:4])] + (["         " + ", ".join(shown[4:])] if shown[4:] else [])
-    if Path(paths.slices).is_file() and (slices := json.loads(Path(paths.slices).read_text(encoding="utf-8"))):
+    if Path(paths.slices).is_file() and (slices := read_json(paths.slices)):
         lines.append(f"slices   {slices['metric']} by {slices['column']}: largest gap {slices['gap']:.3f}")
     if Path(paths.latency).is_file():
-        latency = json.loads(Path(paths.latency).read_text(encoding="utf-8"))
+        latency = read_json(paths.latency)
         lines.append(f"latency  one row p95 {latency['p95_ms']:.1f} ms; "
                      f"{latency['rows_per_second']:,.0f} rows/s in a batch")
     if Path(paths.gates).is_file():
