@@ -20,6 +20,8 @@ ACT = Path(sys.executable).parent / "act"
 # act's log: "[workflow/job name]   ✅  Success - Main <step name> [1.2s]"
 STEP = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+(?:✅|❌)\s+(?P<status>Success|Failure) - Main (?P<step>.+?)"
                   r"(?: \[[\d.hms]+\])?$")
+START = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+⭐ Run (?P<step>.+)$")  # "Main <name>", "Post <name>", ...
+PRINTED = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+\| ?(?P<text>.*)$")  # what a step printed
 SUMMARY = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+⚙\s+Summary - ")
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # what pytest, DVC and others print in colour inside the job
 
@@ -37,6 +39,18 @@ class ActRun:
             if match and match["job"] == job:
                 found[match["step"]] = "passed" if match["status"] == "Success" else "failed"
         return found
+
+    def output(self, job: str, step: str) -> str:
+        """What the step `step` of `job` printed (its last run, when the job ran it more than once)."""
+        lines, inside = [], False
+        for line in map(str.strip, self.log.splitlines()):
+            start, printed = START.match(line), PRINTED.match(line)
+            if start and start["job"] == job:
+                inside = start["step"] == f"Main {step}"
+                lines = [] if inside else lines
+            elif inside and printed and printed["job"] == job:
+                lines.append(printed["text"])
+        return "\n".join(lines)
 
     def summary(self, job: str) -> str:
         """What the job wrote to its summary ($GITHUB_STEP_SUMMARY): act prints it as one line prefixed
@@ -91,4 +105,6 @@ def act(repository: Path, event: str, *args: str, scratch: Path, env: dict | Non
     run_env = {**(env or os.environ), "XDG_CACHE_HOME": str(scratch / "xdg-cache")}
     result = subprocess.run([*command, *args], cwd=repository, env=run_env, capture_output=True, text=True,
                             timeout=timeout)
-    return ActRun(result.returncode, COLOUR.sub("", result.stdout + result.stderr))
+    log = COLOUR.sub("", result.stdout + result.stderr)
+    (scratch / "act.log").write_text(log)  # to read after a failure: pytest keeps its last runs' folders
+    return ActRun(result.returncode, log)
