@@ -178,9 +178,11 @@ def test_a_new_projects_pull_request_is_green_and_says_what_it_skipped(new_proje
 
 @pytest.mark.slow
 @needs_act
-def test_a_pull_request_from_a_fork_runs_the_unit_tests_and_says_so(new_project, tmp_path):
-    """No secrets, so the pipeline job does not start at all (Dependabot's pull requests take the same path)."""
-    event = pull_request_event(tmp_path, "someone/fork", "someone")
+@pytest.mark.parametrize(("head", "author"), [("someone/fork", "someone"), ("team/project", "dependabot[bot]")])
+def test_a_pull_request_from_a_fork_or_dependabot_runs_the_unit_tests_and_says_so(new_project, tmp_path, head,
+                                                                                  author):
+    """GitHub gives neither secrets, so the pipeline job does not start at all."""
+    event = pull_request_event(tmp_path, head, author)
     run = act(new_project, "pull_request", "-W", WORKFLOWS[0], "-e", event, *QUICK_UNIT_TESTS, scratch=tmp_path / "act")
     assert run.returncode == 0, run.log[-6000:]
     unit = run.steps(UNIT_JOB)
