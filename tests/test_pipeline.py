@@ -411,8 +411,11 @@ def test_the_everyday_commands_work(session):
 
 @pytest.mark.slow
 def test_the_project_tests_pass(session):
-    assert " passed" in session.outputs["project tests"]
-    assert "failed" not in session.outputs["project tests"]
+    # pytest's summary line counts them ("209 passed, 3 warnings in 1.2s"); test names may say "failed"
+    # elsewhere in the output (pytest --durations lists them).
+    output = session.outputs["project tests"]
+    counts = [line for line in output.splitlines() if re.search(r"\d+ passed", line)]
+    assert counts and not re.search(r"failed|error", counts[-1]), output[-3000:]
 
 
 @pytest.mark.slow
