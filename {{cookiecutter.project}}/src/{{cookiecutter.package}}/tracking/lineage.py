@@ -1,17 +1,18 @@
 """The tags that tie an MLflow run to its code and data: git commit, data hashes, DVC experiment."""
 
 import os
-import subprocess
 
 from ..data.tables import file_md5
+from ..outputs import git
 
 
 def _git(*args: str) -> str:
+    """git's answer, or "" where there is none (no repository, or no git): lineage is then left out."""
     try:
-        result = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
+        result = git(*args)
+    except OSError:
         return ""
-    return result.stdout.strip()
+    return result.stdout.strip() if result.returncode == 0 else ""
 
 
 def lineage_tags(data_files: dict[str, str]) -> dict[str, str]:
