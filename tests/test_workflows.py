@@ -220,7 +220,8 @@ class Team:
                         "--env", "GIT_CONFIG_VALUE_0=https://github.com/team/project.git", *QUICK_UNIT_TESTS]
 
     def commit(self, message: str) -> None:
-        """Commit what the developer changed, its data in the bucket first (`make push`, then `git push`)."""
+        """Commit what the developer changed, its data in the bucket first (`make push`); act runs the
+        working tree, so no `git push` is needed."""
         self.developer.run("push", "make", "push")
         git(self.project, "add", "--all")
         git(self.project, "commit", "--quiet", "-m", message)
@@ -288,48 +289,43 @@ def test_under_act_a_push_to_main_with_a_stale_dvc_lock_publishes_nothing(team, 
     assert errors == [expected], errors
 
 
-def contract_breaking_data(project: Path) -> None:
-    current = next((project / "data/current").glob("*.csv"))
+def contract_breaking_data(team: Team) -> None:
+    current = team.project / "data/current/penguins.csv"
     current.write_text(current.read_text() + unseen_category_row(current.read_text(), "island", "Atlantis"))
+    team.developer.run("dvc add", "dvc", "add", "data/current/penguins.csv")
 
 
-def drifted_data(project: Path) -> None:
-    subprocess.run([str(project / ".venv/bin/python"), "-m", "my_ml_project.commands.simulate_drift", "--seed", "7",
-                    "--shift", "bill_length_mm=1.5", "--mix", "island=Dream:0.8"], cwd=project, check=True,
-                   capture_output=True)
+def a_better_champion_on_main(team: Team) -> None:
+    params_edit(team.project, weaker_challenger)  # no tracking server needed: main's dvc.lock names it
+
+
+def a_drifted_batch(team: Team) -> None:
+    team.developer.run("simulate drift", str(team.project / ".venv/bin/python"), "-m",
+                       "my_ml_project.commands.simulate_drift", "--seed", "7", "--shift", "bill_length_mm=1.5",
+                       "--mix", "island=Dream:0.8")
+    team.developer.run("dvc add", "dvc", "add", "data/current/penguins.csv")
 
 
 @pytest.mark.slow
 @needs_act
 @pytest.mark.parametrize(
-    ("scenario", "gate", "reason"),
+    ("change", "gate", "reason"),
     [
-        ("contract-breaking data", "Gate: data contract", "'Atlantis'"),
-        ("a better champion on main", "Gate: model quality and champion", "1 gate(s) failed: champion"),
-        ("a drifted batch", "Gate: drift", "drift (recommendation: retrain)"),
+        (contract_breaking_data, "Gate: data contract", "'Atlantis'"),
+        (a_better_champion_on_main, "Gate: model quality and champion", "1 gate(s) failed: champion"),
+        (a_drifted_batch, "Gate: drift", "drift (recommendation: retrain)"),
     ],
 )
-def test_under_act_a_pull_request_fails_at_the_named_gate(team, tmp_path, scenario, gate, reason):
+def test_under_act_a_pull_request_fails_at_the_named_gate(team, tmp_path, change, gate, reason):
     project = team.project
-
-    def change() -> None:
-        if scenario == "contract-breaking data":
-            contract_breaking_data(project)
-        elif scenario == "a better champion on main":  # no tracking server needed: main's dvc.lock names it
-            params_edit(project, weaker_challenger)
-        else:
-            drifted_data(project)
-        if scenario in ("contract-breaking data", "a drifted batch"):
-            team.developer.run("dvc add", "dvc", "add", "data/current/penguins.csv")
-
-    team.propose(scenario, change)
+    team.propose(change.__name__, lambda: change(team))
     run = team.act("pull_request", WORKFLOWS[0], tmp_path / "act", "-e", pull_request_event(tmp_path, "team/project"))
     team.back_to_main()
     steps = run.steps(PIPELINE_JOB)
     assert [step for step, status in steps.items() if status == "failed"] == [gate], run.log[-6000:]
     output = run.output(PIPELINE_JOB, gate)
     assert reason in output, output[-3000:]
-    if scenario == "a better champion on main":  # the table names both scores: the challenger's, then main's
+    if change is a_better_champion_on_main:  # the table names both scores: the challenger's, then main's
         main = git(project, "rev-parse", "--short=7", "main").strip()
         assert re.search(rf"champion balanced_accuracy +0\.\d+ +0\.\d+ +FAIL +champion main@{main} scores 0\.",
                          output), output[-3000:]
@@ -349,7 +345,8 @@ def test_under_act_the_monitor_retrains_on_a_drifted_batch_from_the_bucket_and_o
     assert quiet.returncode == 0, quiet.log[-6000:]
     steps = quiet.steps(MONITOR_JOB)
     assert steps["Take in the newest batch"] == "passed" and "Drift check" not in steps, steps
-    assert "### No new batch" in quiet.summary(MONITOR_JOB), quiet.summary(MONITOR_JOB)
+    assert propose not in steps and "### No new batch" in quiet.summary(MONITOR_JOB), quiet.summary(MONITOR_JOB)
+    assert "no batch in s3://team-data/project/incoming" in quiet.summary(MONITOR_JOB)
     header, *rows = next((team.project / "data/current").glob("*.csv")).read_text().splitlines()
     bucket = s3_client(team.endpoint)
 
