@@ -154,6 +154,11 @@ class Incoming(Section):
     window: Annotated[int, rule(lambda v: v >= 0, "an integer of at least 0")]  # newest batches whose labels train on
 
 
+class Serve(Section):
+    """The prediction API (`make serve`; HOST and PORT are the command's)."""
+    max_body_bytes: Positive  # a larger request body is refused with 413
+
+
 class Params(Section):
     seed: Annotated[int, rule(lambda v: 0 <= v < 2**32, "a whole number from 0 to 4294967295")]
     task: Literal["classification", "regression"]
@@ -166,6 +171,7 @@ class Params(Section):
     mlflow: Mlflow
     drift: Drift
     incoming: Incoming
+    serve: Serve
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

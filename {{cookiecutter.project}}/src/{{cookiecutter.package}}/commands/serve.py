@@ -1,0 +1,31 @@
+"""`make serve`: the prediction API on HOST:PORT (127.0.0.1:8000 unless set), serving the model the
+checked-out dvc.lock names. See serving/app.py for the endpoints."""
+
+import os
+
+from ..config import load_params
+from ..data.contract import load_contract
+from ..errors import UserError, run
+from ..serving.app import create_app
+from ..serving.model import workspace_model
+
+
+def port_from(text: str) -> int:
+    if not (text.isdigit() and 0 < int(text) < 65536):
+        raise UserError(f"PORT: expected a port number from 1 to 65535, found {text!r}")
+    return int(text)
+
+
+def main() -> None:
+    import uvicorn
+
+    params = load_params()
+    host, port = os.environ.get("HOST") or "127.0.0.1", port_from(os.environ.get("PORT") or "8000")
+    app = create_app(lambda: workspace_model(params), load_contract(params.paths.contract),
+                     params.serve.max_body_bytes, tuple(params.prepare.drop_columns or ()))
+    print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,1 @@
+"""The prediction API (`make serve`): the champion model behind HTTP, its inputs checked by the data contract."""
