@@ -7,14 +7,16 @@ import time
 import urllib.error
 import urllib.request
 
+import fsspec
 import pytest
 import uvicorn
 
 from {{ cookiecutter.package }}.config import Model, Preprocessing
 from {{ cookiecutter.package }}.data.contract import load_contract
 from {{ cookiecutter.package }}.model.pipeline import build_pipeline
-from {{ cookiecutter.package }}.serving.app import create_app
+from {{ cookiecutter.package }}.serving.app import Logs, create_app
 from {{ cookiecutter.package }}.serving.model import Served
+from {{ cookiecutter.package }}.serving.request_log import PartWriter, read_parts
 
 CONTRACT = """
 dataset: {target: label}
@@ -41,23 +43,33 @@ def fitted(frame):
     return model.fit(features, frame["label"]), features
 
 
+class Api:
+    def __init__(self, server: uvicorn.Server):
+        self.server, self.url = server, f"http://127.0.0.1:{server.config.port}"
+        self.thread = threading.Thread(target=server.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """As Ctrl-C stops it: the server finishes, then writes its logs."""
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
 @pytest.fixture
 def api(fitted, tmp_path):
-    """The API on 127.0.0.1, serving `fitted`; its base URL."""
+    """The API on 127.0.0.1, serving `fitted`, logging under tmp_path/incoming (a part per 4 rows)."""
     (tmp_path / "contract.yaml").write_text(CONTRACT)
     served = Served(fitted[0], "md5:0123456789ab", "0123456789ab" * 2, "run", "commit", {"train": "md5"})
-    app = create_app(lambda: served, load_contract(tmp_path / "contract.yaml"), max_body_bytes=2000)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.config.port}"
+    fs = fsspec.filesystem("file")
+    logs = Logs(*(PartWriter(fs, str(tmp_path / "incoming" / folder), 4, 3600) for folder in ("log", "feedback")))
+    app = create_app(lambda: served, load_contract(tmp_path / "contract.yaml"), 2000, logs, dropped=("note",))
+    api = Api(uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")))
     deadline = time.monotonic() + 30
-    while call(url, "/health")[0] != 200:
+    while call(api.url, "/health")[0] != 200:
         assert time.monotonic() < deadline, "the API did not become ready"
         time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    yield api
+    api.stop()
 
 
 def call(url: str, path: str, body=None, raw: bytes | None = None) -> tuple[int, dict]:
@@ -75,7 +87,7 @@ def call(url: str, path: str, body=None, raw: bytes | None = None) -> tuple[int,
 def test_predict_answers_what_the_model_predicts_with_each_class_probability(api, fitted):
     model, features = fitted
     rows = features.head(5).to_dict(orient="records")
-    status, answer = call(api, "/predict", {"records": [{k: (None if v != v else v) for k, v in row.items()}
+    status, answer = call(api.url, "/predict", {"records": [{k: (None if v != v else v) for k, v in row.items()}
                                                         for row in rows]})
     assert status == 200, answer
     assert answer["predictions"] == model.predict(features.head(5)).tolist()
@@ -86,8 +98,8 @@ def test_predict_answers_what_the_model_predicts_with_each_class_probability(api
 
 
 def test_health_and_version_name_the_model_and_what_it_was_made_from(api):
-    assert call(api, "/health") == (200, {"status": "ready", "model_version": "md5:0123456789ab"})
-    status, version = call(api, "/version")
+    assert call(api.url, "/health") == (200, {"status": "ready", "model_version": "md5:0123456789ab"})
+    status, version = call(api.url, "/version")
     assert status == 200 and version["mlflow_run_id"] == "run" and version["git_commit"] == "commit"
     assert version["trained_on"] == {"train": "md5"}
 
@@ -102,12 +114,12 @@ def test_health_and_version_name_the_model_and_what_it_was_made_from(api):
     ],
 )
 def test_a_record_that_breaks_the_contract_is_refused_naming_the_record_and_the_column(api, records, column, found):
-    status, answer = call(api, "/predict", {"records": records})
+    status, answer = call(api.url, "/predict", {"records": records})
     assert status == 422, answer
     [problem] = answer["detail"]
     assert problem["record"] == len(records) - 1 and problem["column"] == column and problem["found"] == found
     assert problem["expected"]
-    assert call(api, "/health")[0] == 200  # still up
+    assert call(api.url, "/health")[0] == 200  # still up
 
 
 @pytest.mark.parametrize(
@@ -116,11 +128,35 @@ def test_a_record_that_breaks_the_contract_is_refused_naming_the_record_and_the_
      (b'{"records": [1]}', "body.records"), (b'{"rows": [{}]}', "body.records")],
 )
 def test_a_body_that_is_no_request_is_refused_saying_what_a_request_is(api, raw, field):
-    status, answer = call(api, "/predict", raw=raw)
+    status, answer = call(api.url, "/predict", raw=raw)
     assert status == 422 and answer["detail"][0]["field"] == field and answer["detail"][0]["expected"], answer
 
 
 def test_a_body_over_the_limit_is_refused_with_413(api):
-    status, answer = call(api, "/predict", {"records": [GOOD] * 100})
+    status, answer = call(api.url, "/predict", {"records": [GOOD] * 100})
     assert status == 413 and answer["detail"][0]["expected"] == "at most 2000 bytes"
-    assert call(api, "/predict", {"records": [GOOD]})[0] == 200
+    assert call(api.url, "/predict", {"records": [GOOD]})[0] == 200
+
+
+def test_every_answer_and_each_label_is_logged_in_parts_and_nothing_is_lost_at_shutdown(api, tmp_path):
+    answered = [call(api.url, "/predict", {"records": [{**GOOD, "size": float(size)}, {**GOOD, "note": "dropped"}]})
+                for size in range(3)]
+    assert all(status == 200 for status, _ in answered)
+    assert call(api.url, "/feedback", {"request_id": answered[0][1]["request_id"], "record": 1, "label": "big"})[0] == 200
+    status, refused = call(api.url, "/feedback", {"request_id": answered[0][1]["request_id"], "label": "huge"})
+    assert status == 422 and refused["detail"][0]["field"] == "body.label" and refused["detail"][0]["found"] == "huge"
+    assert call(api.url, "/feedback", {"request_id": "nope", "label": "big"})[0] == 422
+    fs = fsspec.filesystem("file")
+    deadline = time.monotonic() + 10  # 6 rows: one part of 4 written as soon as it filled
+    while not fs.isdir(str(tmp_path / "incoming/log")):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    api.stop()  # what was buffered is written
+    log, _ = read_parts(fs, str(tmp_path / "incoming/log"))
+    assert len(fs.ls(str(tmp_path / "incoming/log"))) == 2 and len(log) == 6  # a part of 4 rows, then of 2
+    assert list(log["request_id"]) == [answer["request_id"] for _, answer in answered for _ in (0, 1)]
+    assert list(log["record"]) == [0, 1] * 3 and "note" not in log.columns
+    assert list(log["size"][::2]) == [0.0, 1.0, 2.0] and set(log["model_version"]) == {"md5:0123456789ab"}
+    assert list(log["prediction"]) == [p for _, answer in answered for p in answer["predictions"]]
+    feedback, _ = read_parts(fs, str(tmp_path / "incoming/feedback"))
+    assert feedback[["request_id", "record", "label"]].values.tolist() == [[answered[0][1]["request_id"], 1, "big"]]

@@ -1,13 +1,16 @@
 """`make serve`: the prediction API on HOST:PORT (127.0.0.1:8000 unless set), serving the model the
-checked-out dvc.lock names. See serving/app.py for the endpoints."""
+checked-out dvc.lock names, its answers and the feedback logged under incoming.location. See
+serving/app.py for the endpoints."""
 
 import os
 
 from ..config import load_params
 from ..data.contract import load_contract
+from ..data.incoming import location_fs
 from ..errors import UserError, run
-from ..serving.app import create_app
+from ..serving.app import Logs, create_app
 from ..serving.model import workspace_model
+from ..serving.request_log import FEEDBACK, LOG, PartWriter
 
 
 def port_from(text: str) -> int:
@@ -21,8 +24,11 @@ def main() -> None:
 
     params = load_params()
     host, port = os.environ.get("HOST") or "127.0.0.1", port_from(os.environ.get("PORT") or "8000")
-    app = create_app(lambda: workspace_model(params), load_contract(params.paths.contract),
-                     params.serve.max_body_bytes, tuple(params.prepare.drop_columns or ()))
+    fs, root = location_fs(params.incoming.location)
+    serve = params.serve
+    logs = Logs(*(PartWriter(fs, f"{root}/{folder}", serve.log_rows, serve.log_seconds) for folder in (LOG, FEEDBACK)))
+    app = create_app(lambda: workspace_model(params), load_contract(params.paths.contract), serve.max_body_bytes,
+                     logs, tuple(params.prepare.drop_columns or ()))
     print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

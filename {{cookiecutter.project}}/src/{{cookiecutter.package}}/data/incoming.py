@@ -33,15 +33,19 @@ def s3_options() -> dict:
     return {key: value for key, value in options.items() if value}
 
 
+def location_fs(location: str):
+    """The file system of a folder or an S3 prefix, and the path within it."""
+    import fsspec
+
+    return fsspec.core.url_to_fs(location, **(s3_options() if location.startswith("s3://") else {}))
+
+
 class Incoming:
     """The batches at one location, oldest first."""
 
     def __init__(self, location: str):
-        import fsspec
-
         self.location = location.rstrip("/")
-        options = s3_options() if self.location.startswith("s3://") else {}
-        self.fs, self.root = fsspec.core.url_to_fs(self.location, **options)
+        self.fs, self.root = location_fs(self.location)
         try:
             found = self.fs.ls(self.root, detail=False) if self.fs.isdir(self.root) else []
         except (OSError, ValueError) as error:  # botocore's errors reach here as OSError (s3fs maps them)

@@ -2,14 +2,18 @@
 
 The model is loaded after the server starts listening, so /health answers 503 until it is ready. The
 served model is one object replaced whole: a request reads it once, so a switch never mixes two models
-within a request.
+within a request. Every answer is logged, and POST /feedback records a label for an answered record
+(serving/request_log.py); both logs are written on shutdown.
 """
 
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 from fastapi import FastAPI, Request
@@ -19,15 +23,28 @@ from fastapi.responses import JSONResponse
 from ..data.contract import Contract
 from ..data.features import feature_columns
 from ..errors import UserError
-from .inputs import BODY, BadRequest, check_records, records_frame, request_contract
+from .inputs import BODY, BadRequest, check_label, check_records, records_frame, request_contract
 from .model import Served
+from .request_log import PartWriter
+
+REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class Logs:
+    answers: PartWriter
+    feedback: PartWriter
+
+    def close(self) -> None:
+        self.answers.close()
+        self.feedback.close()
 
 
 class TooLarge(Exception):
     pass
 
 
-def create_app(load: Callable[[], Served], contract: Contract, max_body_bytes: int,
+def create_app(load: Callable[[], Served], contract: Contract, max_body_bytes: int, logs: Logs,
                dropped: tuple[str, ...] = ()) -> FastAPI:
     """The API; `load()` gives the model to serve, called once in the background at start-up. Records may
     hold the `dropped` columns (prepare's drop_columns: raw rows as they come), which are set aside."""
@@ -46,6 +63,7 @@ def create_app(load: Callable[[], Served], contract: Contract, max_body_bytes: i
     async def lifespan(_: FastAPI):
         threading.Thread(target=load_in_background, daemon=True).start()
         yield
+        logs.close()
 
     app = FastAPI(title="prediction API", lifespan=lifespan, redoc_url=None)
 
@@ -81,8 +99,32 @@ def create_app(load: Callable[[], Served], contract: Contract, max_body_bytes: i
         frame = frame.drop(columns=[column for column in dropped if column in frame.columns])
         warnings = check_records(frame, contract)
         answer = await run_in_threadpool(predictions, served, frame, contract.target)
-        return {"request_id": uuid.uuid4().hex, "model_version": served.version, **answer,
+        request_id, now = uuid.uuid4().hex, datetime.now(UTC)
+        logs.answers.append([{"request_id": request_id, "record": index, "time": now, "model_version": served.version,
+                              **record, "prediction": predicted}
+                             for index, (record, predicted) in enumerate(zip(frame.to_dict(orient="records"),
+                                                                             answer["predictions"]))])
+        return {"request_id": request_id, "model_version": served.version, **answer,
                 **({"warnings": warnings} if warnings else {})}
+
+    @app.post("/feedback")
+    async def feedback(request: Request):
+        """The true label of an answered record: {"request_id": ..., "record": 0, "label": ...}."""
+        body = parse_json(await read_body(request, max_body_bytes))
+        body = body if isinstance(body, dict) else {}
+        request_id, record = body.get("request_id"), body.get("record", 0)
+        if not (isinstance(request_id, str) and REQUEST_ID.match(request_id)):
+            raise BadRequest([{"field": f"{BODY}.request_id", "expected": "the request_id /predict answered",
+                               "found": request_id}])
+        if not (isinstance(record, int) and not isinstance(record, bool) and record >= 0):
+            raise BadRequest([{"field": f"{BODY}.record", "expected": "the record's position in that request "
+                               "(an integer from 0)", "found": record}])
+        if "label" not in body:
+            raise BadRequest([{"field": f"{BODY}.label", "expected": f"the true {contract.target}", "found": None}])
+        check_label(body["label"], contract)
+        logs.feedback.append([{"request_id": request_id, "record": record, "time": datetime.now(UTC),
+                               "label": body["label"]}])
+        return {"recorded": True}
 
     return app
 

@@ -58,3 +58,17 @@ def problems(failure: Failure, records: int) -> list[dict]:
     if not failure.rows:
         return [{"record": None if records > 1 else 0, **base, "found": failure.found}]
     return [{"record": row, **base, "found": example} for row, example in zip(failure.rows, failure.examples)]
+
+
+def check_label(label, contract: Contract) -> None:
+    """BadRequest when `label` is no value the contract allows for the target."""
+    target = contract.target
+    rule = contract.columns.get(target) if target else None
+    if rule is None:
+        return
+    failures = check_frame(pd.DataFrame({target: [label]}), replace(contract, columns={target: rule}, rules=()),
+                           "feedback")
+    errors = [failure for failure in failures if failure.severity == "error"]
+    if errors or label is None:
+        expected = errors[0].expected if errors else "a value"
+        raise BadRequest([{"field": f"{BODY}.label", "column": target, "expected": expected, "found": label}])

@@ -1,0 +1,81 @@
+"""What the API answered, and the labels that came back, as Parquet parts beside the incoming batches.
+
+Rows are buffered in memory and written as one Parquet part when `rows` have gathered or `seconds` have
+passed since the first of them, never as one growing file; closing the log writes what is left, so a
+clean shutdown loses nothing and a crash at most the part not yet written. Parts go under
+`<incoming.location>/log/` and `/feedback/` (a folder or an S3 prefix, like the batches), named by the
+UTC time they were written, so they sort by time; `make collect` turns them into the next batch.
+"""
+
+import io
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pandas as pd
+
+LOG, FEEDBACK = "log", "feedback"
+
+
+def part_name() -> str:
+    """A name that sorts by the time it was made (to the microsecond) and is unique across servers."""
+    return f"{datetime.now(UTC):%Y-%m-%dT%H%M%S.%f}-{uuid.uuid4().hex[:8]}.parquet"
+
+
+class PartWriter:
+    """Rows appended from any thread, written as Parquet parts to `folder` of the file system `fs`."""
+
+    def __init__(self, fs, folder: str, rows: int, seconds: float):
+        self.fs, self.folder, self.rows, self.seconds = fs, folder.rstrip("/"), rows, seconds
+        self.buffer: list[dict] = []
+        self.lock = threading.Lock()
+        self.wake, self.closing = threading.Event(), False
+        self.written = 0  # parts
+        # Parts are written by this thread, never by a request's: a full buffer only wakes it.
+        self.thread = threading.Thread(target=self._write_parts, daemon=True)
+        self.thread.start()
+
+    def append(self, rows: list[dict]) -> None:
+        with self.lock:
+            self.buffer += rows
+            if len(self.buffer) >= self.rows:
+                self.wake.set()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one part (the buffer is swapped under the lock, written outside it)."""
+        with self.lock:
+            rows, self.buffer = self.buffer, []
+        if not rows:
+            return
+        data = io.BytesIO()
+        pd.DataFrame.from_records(rows).to_parquet(data, index=False)
+        self.fs.makedirs(self.folder, exist_ok=True)
+        with self.fs.open(f"{self.folder}/{part_name()}", "wb") as stream:
+            stream.write(data.getvalue())
+        self.written += 1
+
+    def _write_parts(self) -> None:
+        """A part when the buffer is full or `seconds` have passed, until the log is closed."""
+        while not self.closing:
+            self.wake.wait(self.seconds)
+            self.wake.clear()
+            self.flush()
+
+    def close(self) -> None:
+        """Write what is buffered and stop."""
+        self.closing = True
+        self.wake.set()
+        self.thread.join()
+        self.flush()
+
+
+def read_parts(fs, folder: str, after: str = "") -> tuple[pd.DataFrame, str]:
+    """The rows of the parts in `folder` whose names sort after `after`, and the last such name."""
+    folder = folder.rstrip("/")
+    names = sorted(path.rsplit("/", 1)[-1] for path in fs.ls(folder, detail=False)) if fs.isdir(folder) else []
+    names = [name for name in names if name.endswith(".parquet") and name > after]
+    frames = []
+    for name in names:
+        with fs.open(f"{folder}/{name}", "rb") as stream:
+            frames.append(pd.read_parquet(io.BytesIO(stream.read())))
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), (names[-1] if names else after)
