@@ -142,8 +142,9 @@ def test_every_answer_and_each_label_is_logged_in_parts_and_nothing_is_lost_at_s
     answered = [call(api.url, "/predict", {"records": [{**GOOD, "size": float(size)}, {**GOOD, "note": "dropped"}]})
                 for size in range(3)]
     assert all(status == 200 for status, _ in answered)
-    assert call(api.url, "/feedback", {"request_id": answered[0][1]["request_id"], "record": 1, "label": "big"})[0] == 200
-    status, refused = call(api.url, "/feedback", {"request_id": answered[0][1]["request_id"], "label": "huge"})
+    first = answered[0][1]["request_id"]
+    assert call(api.url, "/feedback", {"request_id": first, "record": 1, "label": "big"})[0] == 200
+    status, refused = call(api.url, "/feedback", {"request_id": first, "label": "huge"})
     assert status == 422 and refused["detail"][0]["field"] == "body.label" and refused["detail"][0]["found"] == "huge"
     assert call(api.url, "/feedback", {"request_id": "nope", "label": "big"})[0] == 422
     fs = fsspec.filesystem("file")
@@ -159,4 +160,4 @@ def test_every_answer_and_each_label_is_logged_in_parts_and_nothing_is_lost_at_s
     assert list(log["size"][::2]) == [0.0, 1.0, 2.0] and set(log["model_version"]) == {"md5:0123456789ab"}
     assert list(log["prediction"]) == [p for _, answer in answered for p in answer["predictions"]]
     feedback, _ = read_parts(fs, str(tmp_path / "incoming/feedback"))
-    assert feedback[["request_id", "record", "label"]].values.tolist() == [[answered[0][1]["request_id"], 1, "big"]]
+    assert feedback[["request_id", "record", "label"]].values.tolist() == [[first, 1, "big"]]
