@@ -53,13 +53,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(command: list[str], workdir: Path, health: str) -> Iterator[str]:
+def serve(command: list[str], workdir: Path, health: str, env: dict | None = None) -> Iterator[str]:
     """Run a server on a free loopback port (`{port}` in `command`) until the block ends; yield its URI."""
     port = free_port()
     workdir.mkdir(parents=True)
     log = workdir / "server.log"
     with open(log, "w") as stream:
-        server = subprocess.Popen([part.format(port=port) for part in command], cwd=workdir, stdout=stream,
+        server = subprocess.Popen([part.format(port=port) for part in command], cwd=workdir, stdout=stream, env=env,
                                   stderr=subprocess.STDOUT, start_new_session=True)  # workers share its group
     uri = f"http://127.0.0.1:{port}"
     try:

@@ -10,12 +10,14 @@ import io
 import json
 import re
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import Session, bake, free_port, mlflow_server
+from conftest import Session, bake, free_port, mlflow_server, serve
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -485,3 +487,55 @@ def test_a_full_disk_under_the_tracking_store_is_one_line_naming_it(session):
     assert len(errors) == 1 and errors[0].startswith("error: MLflow store sqlite:///"), output
     assert errors[0].endswith("/mlflow.db: the disk is full (database or disk is full); free some space, then run again")
     assert "Traceback" not in output
+
+
+# The test split's features, labels and the model's predictions on them, as evaluate computes them.
+EVALUATED = """
+import json
+from my_ml_project.config import load_params
+from my_ml_project.data.features import feature_columns
+from my_ml_project.data.tables import read_table
+from my_ml_project.model.artifact import load_model
+params = load_params()
+test = read_table(params.paths.test)
+features = test[feature_columns(test, params.target)]
+print(json.dumps({"records": json.loads(features.to_json(orient="records")), "labels": test[params.target].tolist(),
+                  "predictions": load_model(params.paths.model).predict(features).tolist()}))
+"""
+
+
+def post(uri: str, path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(uri + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.slow
+def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_the_current_batch(session, tmp_path):
+    project = session.project
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    evaluated = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", EVALUATED))
+    records, labels = evaluated["records"], evaluated["labels"]
+    with serve(["make", "-C", str(project), "serve", "PORT={port}"], tmp_path / "serve", "/health", session.env) as uri:
+        status, answer = post(uri, "/predict", {"records": records})
+        assert status == 200 and answer["predictions"] == evaluated["predictions"], answer  # no train/serve skew
+        assert ("probabilities" in answer) == (params["task"] == "classification")
+        for record, label in list(enumerate(labels))[:10]:
+            feedback = {"request_id": answer["request_id"], "record": record, "label": label}
+            assert post(uri, "/feedback", feedback)[0] == 200
+        column, value = UNSEEN[params["task"]]
+        status, refused = post(uri, "/predict", {"records": [records[0], {**records[1], column: value}]})
+        assert status == 422 and refused["detail"][0]["record"] == 1 and refused["detail"][0]["column"] == column
+    # Stopped: the log holds every answer; collect makes them the current batch, labelled where feedback came.
+    current = params["paths"]["current"]
+    try:
+        output = session.run("collect", "make", "collect")
+        assert f"{len(records)} answered records (10 labelled)" in output, output
+        assert "is now the current batch" in output and (project / f"{current}.dvc").is_file()
+    finally:  # the sample's batch back, and no traffic left for later tests
+        session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
+        session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
+        subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)
