@@ -9,10 +9,9 @@ the place any new data lands; then `make intake`'s step makes it the current bat
 import pandas as pd
 
 from ..config import Params, load_params
-from ..data.incoming import location_fs
+from ..data.incoming import location_fs, take_newest
 from ..errors import run
 from ..serving.request_log import FEEDBACK, LOG, read_parts
-from .intake import take_newest
 
 MARK = ".collected"  # in the log folder: the name of the last part collected
 LOGGED = ("request_id", "record", "time", "model_version", "prediction")  # what the log adds to a record

@@ -9,7 +9,6 @@ the data the champion learned from, and only on drift gathers the labelled rows 
 `batch` says in the step's outputs whether the batch is new (`new=true|false`).
 """
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,41 +16,12 @@ import pandas as pd
 
 from ..config import Params, load_params
 from ..console import to_github
-from ..data.incoming import Incoming
-from ..data.tables import file_md5, write_table
+from ..data.incoming import Incoming, take_newest, track
+from ..data.tables import write_table
 from ..errors import UserError, run
 from ..outputs import dvc
 
 WINDOW_FILE = "window.parquet"
-
-
-def track(path: Path) -> None:
-    """Record the file with DVC (its .dvc pointer goes in git, the file in the DVC cache and remote)."""
-    added = dvc("add", "--quiet", str(path))
-    if added.returncode != 0:
-        raise UserError(f"{path}: `dvc add` failed: {' '.join(added.stderr.split())[:300]}")
-
-
-def take_newest(params: Params) -> str | None:
-    """Make the newest batch the current one; when there is none or it is current already, say why not."""
-    incoming, current = Incoming(params.incoming.location), Path(params.paths.current)
-    if not incoming.names:
-        return f"no batch in {incoming.location}; the current batch stays {current}"
-    newest = incoming.names[-1]
-    staged = current.with_name(f".intake-{current.name}")  # its suffix says the format to write
-    with incoming.fetched(newest) as (local, frame):  # read first: an unreadable batch never replaces a good one
-        if Path(newest).suffix.lower() == current.suffix.lower():
-            shutil.copyfile(local, staged)  # the bytes as they arrived
-        else:
-            write_table(frame, staged)
-    if current.is_file() and file_md5(staged) == file_md5(current):
-        staged.unlink()
-        return f"{incoming.location}/{newest}, the newest batch, is the current batch already ({current})"
-    staged.replace(current)
-    track(current)
-    print(f"intake: {incoming.location}/{newest} ({len(frame)} rows) is now the current batch {current}; "
-          "`dvc repro drift-check` checks it")
-    return None
 
 
 def gather_labelled(params: Params) -> int:

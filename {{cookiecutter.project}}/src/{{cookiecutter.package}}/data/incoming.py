@@ -8,6 +8,7 @@ The location is read with fsspec (s3fs for S3), the libraries DVC itself reads S
 remote's endpoint, region and credentials: one set of S3 settings for the project.
 """
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +16,10 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from ..config import Params
 from ..errors import UserError
-from .tables import read_table
+from ..outputs import dvc
+from .tables import file_md5, read_table, write_table
 
 SUFFIXES = (".csv", ".parquet")
 
@@ -68,3 +71,32 @@ class Incoming:
     def read(self, name: str) -> pd.DataFrame:
         with self.fetched(name) as (_, frame):
             return frame
+
+
+def track(path: Path) -> None:
+    """Record the file with DVC (its .dvc pointer goes in git, the file in the DVC cache and remote)."""
+    added = dvc("add", "--quiet", str(path))
+    if added.returncode != 0:
+        raise UserError(f"{path}: `dvc add` failed: {' '.join(added.stderr.split())[:300]}")
+
+
+def take_newest(params: Params) -> str | None:
+    """Make the newest batch the current one; when there is none or it is current already, say why not."""
+    incoming, current = Incoming(params.incoming.location), Path(params.paths.current)
+    if not incoming.names:
+        return f"no batch in {incoming.location}; the current batch stays {current}"
+    newest = incoming.names[-1]
+    staged = current.with_name(f".intake-{current.name}")  # its suffix says the format to write
+    with incoming.fetched(newest) as (local, frame):  # read first: an unreadable batch never replaces a good one
+        if Path(newest).suffix.lower() == current.suffix.lower():
+            shutil.copyfile(local, staged)  # the bytes as they arrived
+        else:
+            write_table(frame, staged)
+    if current.is_file() and file_md5(staged) == file_md5(current):
+        staged.unlink()
+        return f"{incoming.location}/{newest}, the newest batch, is the current batch already ({current})"
+    staged.replace(current)
+    track(current)
+    print(f"intake: {incoming.location}/{newest} ({len(frame)} rows) is now the current batch {current}; "
+          "`dvc repro drift-check` checks it")
+    return None
