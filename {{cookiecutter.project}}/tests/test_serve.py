@@ -10,12 +10,13 @@ import urllib.request
 import fsspec
 import pytest
 import uvicorn
+from sklearn.dummy import DummyClassifier
 
 from {{ cookiecutter.package }}.config import Model, Preprocessing
 from {{ cookiecutter.package }}.data.contract import load_contract
 from {{ cookiecutter.package }}.model.pipeline import build_pipeline
 from {{ cookiecutter.package }}.serving.app import Logs, create_app
-from {{ cookiecutter.package }}.serving.model import Served
+from {{ cookiecutter.package }}.serving.model import Champion, Served
 from {{ cookiecutter.package }}.serving.request_log import PartWriter, read_parts
 
 CONTRACT = """
@@ -55,14 +56,27 @@ class Api:
         self.thread.join(10)
 
 
+def served(model, md5: str) -> Served:
+    return Served(model, f"md5:{md5[:12]}", md5, "run", "commit", {"train": "md5"})
+
+
 @pytest.fixture
-def api(fitted, tmp_path):
-    """The API on 127.0.0.1, serving `fitted`, logging under tmp_path/incoming (a part per 4 rows)."""
+def champion(fitted) -> Champion:
+    """`fitted` as the champion; `champion.wanted["md5"]` and `champion.models` say what it should serve."""
+    models = {"0123456789ab" * 2: fitted[0]}
+    wanted = {"md5": "0123456789ab" * 2}
+    champion = Champion(lambda: wanted["md5"], lambda: served(models[wanted["md5"]], wanted["md5"]), 0.05)
+    champion.wanted, champion.models = wanted, models
+    return champion
+
+
+@pytest.fixture
+def api(champion, tmp_path):
+    """The API on 127.0.0.1, serving `champion`, logging under tmp_path/incoming (a part per 4 rows)."""
     (tmp_path / "contract.yaml").write_text(CONTRACT)
-    served = Served(fitted[0], "md5:0123456789ab", "0123456789ab" * 2, "run", "commit", {"train": "md5"})
     fs = fsspec.filesystem("file")
     logs = Logs(*(PartWriter(fs, str(tmp_path / "incoming" / folder), 4, 3600) for folder in ("log", "feedback")))
-    app = create_app(lambda: served, load_contract(tmp_path / "contract.yaml"), 2000, logs, dropped=("note",))
+    app = create_app(champion, load_contract(tmp_path / "contract.yaml"), 2000, logs, dropped=("note",))
     api = Api(uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")))
     deadline = time.monotonic() + 30
     while call(api.url, "/health")[0] != 200:
@@ -161,3 +175,40 @@ def test_every_answer_and_each_label_is_logged_in_parts_and_nothing_is_lost_at_s
     assert list(log["prediction"]) == [p for _, answer in answered for p in answer["predictions"]]
     feedback, _ = read_parts(fs, str(tmp_path / "incoming/feedback"))
     assert feedback[["request_id", "record", "label"]].values.tolist() == [[first, 1, "big"]]
+
+
+def test_a_new_champion_is_served_without_one_failed_request(api, champion, frame):
+    """Eight clients ask without pause while the champion changes; every answer is a 200, from one model
+    or the other, and the new one answers from the switch on."""
+    features = frame.drop(columns="label")
+    flipped = DummyClassifier(strategy="constant", constant="small").fit(features, frame["label"])
+    champion.models["fedcba987654" * 2] = flipped
+    answers, stop = [], threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            answers.append((started, *call(api.url, "/predict", {"records": [GOOD]})))
+
+    clients = [threading.Thread(target=client) for _ in range(8)]
+    for thread in clients:
+        thread.start()
+    time.sleep(1)
+    champion.wanted["md5"] = "fedcba987654" * 2
+    deadline = time.monotonic() + 20
+    while champion.current.md5 != "fedcba987654" * 2:
+        assert time.monotonic() < deadline, "the new champion was not loaded"
+        time.sleep(0.01)
+    switched = time.monotonic()
+    while sum(started > switched for started, _, _ in answers) < 16:  # requests sent after the switch
+        assert time.monotonic() < deadline, "no answers after the switch"
+        time.sleep(0.05)
+    stop.set()
+    for thread in clients:
+        thread.join()
+    assert all(status == 200 for _, status, _ in answers), [a for a in answers if a[1] != 200][:3]
+    # A request is answered by the model being served when its turn comes: before the switch, the old one.
+    assert {answer["model_version"] for _, _, answer in answers} == {"md5:0123456789ab", "md5:fedcba987654"}
+    after = [answer for started, _, answer in answers if started > switched]
+    assert {answer["model_version"] for answer in after} == {"md5:fedcba987654"}
+    assert all(answer["predictions"] == ["small"] for answer in after)

@@ -159,6 +159,7 @@ class Serve(Section):
     max_body_bytes: Positive  # a larger request body is refused with 413
     log_rows: Positive  # the request log writes a part when this many rows have gathered ...
     log_seconds: PositiveNumber  # ... or this many seconds have passed
+    reload_seconds: PositiveNumber  # how often the server looks for a new champion in dvc.lock
 
 
 class Params(Section):

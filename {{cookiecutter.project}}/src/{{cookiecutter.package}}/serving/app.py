@@ -1,16 +1,15 @@
-"""The HTTP API: POST /predict, GET /health, GET /version (FastAPI, served by uvicorn).
+"""The HTTP API: POST /predict, POST /feedback, GET /health, GET /version (FastAPI, served by uvicorn).
 
-The model is loaded after the server starts listening, so /health answers 503 until it is ready. The
-served model is one object replaced whole: a request reads it once, so a switch never mixes two models
-within a request. Every answer is logged, and POST /feedback records a label for an answered record
-(serving/request_log.py); both logs are written on shutdown.
+The model is loaded after the server starts listening, so /health answers 503 until it is ready, and
+replaced whole when the champion changes (serving/model.py, Champion): a request reads it once, so a
+switch fails no request and never mixes two models within one. Every answer is logged, and /feedback
+records a label for an answered record (serving/request_log.py); both logs are written on shutdown.
 """
 
 import json
 import re
 import threading
 import uuid
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,9 +21,8 @@ from fastapi.responses import JSONResponse
 
 from ..data.contract import Contract
 from ..data.features import feature_columns
-from ..errors import UserError
 from .inputs import BODY, BadRequest, check_label, check_records, records_frame, request_contract
-from .model import Served
+from .model import Champion, Served
 from .request_log import PartWriter
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -44,32 +42,25 @@ class TooLarge(Exception):
     pass
 
 
-def create_app(load: Callable[[], Served], contract: Contract, max_body_bytes: int, logs: Logs,
+def create_app(champion: Champion, contract: Contract, max_body_bytes: int, logs: Logs,
                dropped: tuple[str, ...] = ()) -> FastAPI:
-    """The API; `load()` gives the model to serve, called once in the background at start-up. Records may
-    hold the `dropped` columns (prepare's drop_columns: raw rows as they come), which are set aside."""
-    state = {"served": None, "error": None}
+    """The API, serving `champion` (watched in the background from start-up). Records may hold the
+    `dropped` columns (prepare's drop_columns: raw rows as they come), which are set aside."""
     contract = request_contract(contract)
-
-    def load_in_background() -> None:
-        try:
-            state["served"] = load()
-            print(f"serve: model {state['served'].version} loaded", flush=True)
-        except UserError as error:
-            state["error"] = str(error)
-            print(f"serve: no model to serve: {error}", flush=True)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        threading.Thread(target=load_in_background, daemon=True).start()
+        watcher = threading.Thread(target=champion.watch, daemon=True)
+        watcher.start()
         yield
+        champion.stop.set()
         logs.close()
 
     app = FastAPI(title="prediction API", lifespan=lifespan, redoc_url=None)
 
     def not_ready() -> JSONResponse:
-        return JSONResponse({"status": "loading" if state["error"] is None else "failed", "detail": state["error"]},
-                            status_code=503)
+        return JSONResponse({"status": "loading" if champion.error is None else "failed",
+                             "detail": champion.error}, status_code=503)
 
     @app.exception_handler(BadRequest)
     def refuse(_: Request, error: BadRequest) -> JSONResponse:
@@ -82,17 +73,17 @@ def create_app(load: Callable[[], Served], contract: Contract, max_body_bytes: i
 
     @app.get("/health")
     def health():
-        served = state["served"]
+        served = champion.current
         return {"status": "ready", "model_version": served.version} if served else not_ready()
 
     @app.get("/version")
     def version():
-        served = state["served"]
+        served = champion.current
         return served.describe() if served else not_ready()
 
     @app.post("/predict")
     async def predict(request: Request):
-        served = state["served"]
+        served = champion.current
         if served is None:
             return not_ready()
         frame = records_frame(parse_json(await read_body(request, max_body_bytes)))
