@@ -22,6 +22,7 @@ from {{ cookiecutter.package }}.model.champion import judged_gates
 from {{ cookiecutter.package }}.model.gates import GateReport, judge
 from {{ cookiecutter.package }}.model.metrics import score
 from {{ cookiecutter.package }}.records import write_json
+from {{ cookiecutter.package }}.serving.model import registry_champion
 from {{ cookiecutter.package }}.tracking.connection import connect
 from {{ cookiecutter.package }}.tracking.registry import load_champion
 from {{ cookiecutter.package }}.tracking.runs import RunInfo, log_training_run
@@ -193,3 +194,20 @@ def test_promotion_moves_the_alias_once_and_only_when_every_gate_passed(repo, fr
     run(sys.executable, "-m", "dvc", "commit", "--force", "--quiet")
     promote_main()
     assert load_champion(mlflow, name).version == "2"
+
+
+def test_the_server_takes_the_registrys_champion_when_there_is_one(repo, frame, monkeypatch):
+    """The source `make serve` uses with a tracking server (here a real SQLite store stands for it)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{repo / 'mlflow.db'}")
+    params = load_params()
+    fingerprint, load = registry_champion(params)
+    assert fingerprint() is None
+    with pytest.raises(UserError, match="has no champion yet; `make promote` registers one"):
+        load()
+    evaluated(DummyClassifier(strategy="most_frequent"), frame, logged_in=connect(params.mlflow.tracking_uri, "x"))
+    promote_main()
+    served = load()
+    recorded = yaml.safe_load(Path("dvc.lock").read_text())["stages"]["train"]["outs"][0]["md5"]
+    assert served.version == f"{params.mlflow.model_name}/1" and fingerprint() == served.md5 == recorded
+    assert served.run_id == GateReport.load(params.paths.gates).model.run_id
+    assert set(served.model.predict(frame[["size", "weight"]].fillna(30))) == {frame["label"].mode()[0]}

@@ -1,8 +1,8 @@
 """`make serve`: the prediction API on HOST:PORT (127.0.0.1:8000 unless set).
 
-It serves the model the checked-out dvc.lock names, and switches to the one it names next (once
-`git pull` and `dvc pull`, or `make repro`, change it); its answers and the feedback are logged under
-incoming.location. See serving/app.py for the endpoints."""
+It serves the champion (serving/model.py: the registry's where a tracking server is configured, else
+the model the checked-out dvc.lock names) and switches to the next one when it changes; its answers
+and the feedback are logged under incoming.location. See serving/app.py for the endpoints."""
 
 import os
 
@@ -10,9 +10,8 @@ from ..config import load_params
 from ..data.contract import load_contract
 from ..data.incoming import location_fs
 from ..errors import UserError, run
-from ..outputs import recorded_md5
 from ..serving.app import Logs, create_app
-from ..serving.model import Champion, workspace_model
+from ..serving.model import Champion, champion_source
 from ..serving.request_log import FEEDBACK, LOG, PartWriter
 
 
@@ -30,7 +29,7 @@ def main() -> None:
     fs, root = location_fs(params.incoming.location)
     serve = params.serve
     logs = Logs(*(PartWriter(fs, f"{root}/{folder}", serve.log_rows, serve.log_seconds) for folder in (LOG, FEEDBACK)))
-    champion = Champion(lambda: recorded_md5(params.paths.model), lambda: workspace_model(params), serve.reload_seconds)
+    champion = Champion(*champion_source(params), serve.reload_seconds)
     app = create_app(champion, load_contract(params.paths.contract), serve.max_body_bytes, logs,
                      tuple(params.prepare.drop_columns or ()))
     print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)

@@ -1,8 +1,10 @@
 """The model the API serves, and what it was made from.
 
-The champion is the model the checked-out dvc.lock names: loaded only when its MD5 is the one recorded
-(model/artifact.py), so the API runs no file of unknown origin. Its version is that MD5, the name git and
-DVC know it by; /version adds the MLflow run, the commit and the training data's MD5.
+The champion is the registry's `champion` alias where a tracking server is configured (MLFLOW_TRACKING_URI
+or mlflow.tracking_uri an http(s) URI: `make promote` moves it), otherwise the model the checked-out
+dvc.lock names. Either is loaded only when its MD5 is one git recorded (model/artifact.py), so the API runs
+no file of unknown origin. /version names it (the registry version, or its MD5), its MLflow run, the
+commit and the training data's MD5.
 """
 
 import threading
@@ -31,6 +33,44 @@ class Served:
     def describe(self) -> dict:
         return {"model_version": self.version, "model_md5": self.md5, "mlflow_run_id": self.run_id,
                 "git_commit": self.commit, "trained_on": self.data_md5}
+
+
+def champion_source(params: Params) -> tuple[Callable[[], str | None], Callable[[], Served]]:
+    """What says which model should be served (its MD5), and what loads it: the registry's champion where
+    a tracking server is configured, else the workspace's dvc.lock."""
+    from ..tracking.connection import tracking_uri
+
+    if tracking_uri(params.mlflow.tracking_uri).startswith(("http://", "https://")):
+        return registry_champion(params)
+    return (lambda: recorded_md5(params.paths.model)), (lambda: workspace_model(params))
+
+
+def registry_champion(params: Params) -> tuple[Callable[[], str | None], Callable[[], Served]]:
+    from ..tracking.connection import connect, shown
+    from ..tracking.registry import champion_version, load_version
+    from ..tracking.runs import MODEL_MD5_TAG
+
+    mlflow, name = connect(params.mlflow.tracking_uri, params.mlflow.experiment), params.mlflow.model_name
+
+    def tags(version) -> dict:
+        return mlflow.MlflowClient().get_run(version.run_id).data.tags
+
+    def fingerprint() -> str | None:
+        version = champion_version(mlflow, name)
+        return None if version is None else tags(version).get(MODEL_MD5_TAG)
+
+    def load() -> Served:
+        version = champion_version(mlflow, name)
+        if version is None:
+            raise UserError(f"{shown(mlflow.get_tracking_uri())}: {name} has no champion yet; `make promote` "
+                            "registers one")
+        model, recorded = load_version(mlflow, version), tags(version)
+        data = {key.removeprefix("data.").removesuffix(".md5"): value for key, value in recorded.items()
+                if key.startswith("data.") and key.endswith(".md5")}
+        return Served(model, f"{name}/{version.version}", recorded[MODEL_MD5_TAG], version.run_id,
+                      recorded.get("git.commit"), data)
+
+    return fingerprint, load
 
 
 def workspace_model(params: Params) -> Served:
@@ -63,20 +103,28 @@ class Champion:
 
     def watch(self) -> None:
         while True:
-            wanted = self.fingerprint()
+            try:
+                wanted = self.fingerprint()
+            except Exception as error:  # a registry that does not answer: go on serving, say so once
+                wanted = self.current.md5 if self.current else None
+                self.say(f"cannot tell which model is the champion: {' '.join(str(error).split())[:300]}")
             if self.current is None or wanted != self.current.md5:
                 self.refresh()
             if self.stop.wait(self.seconds):
                 return
 
+    def say(self, problem: str) -> None:
+        """A problem, printed once however often it recurs (the old model, if any, goes on serving)."""
+        if problem != self.error:
+            print(f"serve: {'still serving ' + self.current.version + '; ' if self.current else ''}{problem}",
+                  flush=True)
+        self.error = problem
+
     def refresh(self) -> None:
         try:
             served = self.load()
         except UserError as error:
-            if str(error) != self.error:
-                print(f"serve: {'still serving ' + self.current.version + '; ' if self.current else ''}"
-                      f"cannot load the champion: {error}", flush=True)
-            self.error = str(error)
+            self.say(f"cannot load the champion: {error}")
             return
         was, self.current, self.error = self.current, served, None
         print(f"serve: now serving {served.version}" + (f" (was {was.version})" if was else ""), flush=True)
