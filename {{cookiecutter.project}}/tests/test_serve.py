@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from sklearn.dummy import DummyClassifier
 
-from {{ cookiecutter.package }}.config import Model, Preprocessing
+from {{ cookiecutter.package }}.config import Model, Preprocessing, Serve
 from {{ cookiecutter.package }}.data.contract import load_contract
 from {{ cookiecutter.package }}.model.pipeline import build_pipeline
 from {{ cookiecutter.package }}.serving.app import Logs, create_app
@@ -76,7 +76,9 @@ def api(champion, tmp_path):
     (tmp_path / "contract.yaml").write_text(CONTRACT)
     fs = fsspec.filesystem("file")
     logs = Logs(*(PartWriter(fs, str(tmp_path / "incoming" / folder), 4, 3600) for folder in ("log", "feedback")))
-    app = create_app(champion, load_contract(tmp_path / "contract.yaml"), 2000, logs, dropped=("note",))
+    settings = Serve(max_body_bytes=2000, log_rows=4, log_seconds=3600, reload_seconds=0.05, batch_max_rows=64,
+                     batch_max_wait_ms=5)
+    app = create_app(champion, load_contract(tmp_path / "contract.yaml"), settings, logs, dropped=("note",))
     api = Api(uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")))
     deadline = time.monotonic() + 30
     while call(api.url, "/health")[0] != 200:
@@ -212,3 +214,24 @@ def test_a_new_champion_is_served_without_one_failed_request(api, champion, fram
     after = [answer for started, _, answer in answers if started > switched]
     assert {answer["model_version"] for answer in after} == {"md5:fedcba987654"}
     assert all(answer["predictions"] == ["small"] for answer in after)
+
+
+def test_requests_answered_together_each_get_their_own_answer_or_refusal(api, fitted):
+    """Good and bad requests at once: the batch they share is answered request by request."""
+    model, features = fitted
+    rows = [{key: (None if value != value else value) for key, value in row.items()}
+            for row in features.head(24).to_dict(orient="records")]
+    bodies = [{"records": [row]} for row in rows] + [{"records": [{**GOOD, "color": "green"}]}]
+    answers = [None] * len(bodies)
+
+    def client(index: int) -> None:
+        answers[index] = call(api.url, "/predict", bodies[index])
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers] == [200] * 24 + [422]
+    assert [answer["predictions"][0] for _, answer in answers[:24]] == model.predict(features.head(24)).tolist()
+    assert answers[-1][1]["detail"][0]["column"] == "color"

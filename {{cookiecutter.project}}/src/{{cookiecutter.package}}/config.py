@@ -160,6 +160,8 @@ class Serve(Section):
     log_rows: Positive  # the request log writes a part when this many rows have gathered ...
     log_seconds: PositiveNumber  # ... or this many seconds have passed
     reload_seconds: PositiveNumber  # how often the server looks for a new champion in dvc.lock
+    batch_max_rows: Positive  # concurrent requests are answered together, up to this many rows ...
+    batch_max_wait_ms: AtLeastZero  # ... waiting this long for more (0: only those already waiting)
 
 
 class Params(Section):

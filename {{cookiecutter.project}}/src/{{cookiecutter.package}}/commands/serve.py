@@ -30,7 +30,7 @@ def main() -> None:
     serve = params.serve
     logs = Logs(*(PartWriter(fs, f"{root}/{folder}", serve.log_rows, serve.log_seconds) for folder in (LOG, FEEDBACK)))
     champion = Champion(*champion_source(params), serve.reload_seconds)
-    app = create_app(champion, load_contract(params.paths.contract), serve.max_body_bytes, logs,
+    app = create_app(champion, load_contract(params.paths.contract), serve, logs,
                      tuple(params.prepare.drop_columns or ()))
     print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -6,6 +6,7 @@ switch fails no request and never mixes two models within one. Every answer is l
 records a label for an answered record (serving/request_log.py); both logs are written on shutdown.
 """
 
+import asyncio
 import json
 import re
 import threading
@@ -16,11 +17,12 @@ from datetime import UTC, datetime
 
 import pandas as pd
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from ..config import Serve
 from ..data.contract import Contract
 from ..data.features import feature_columns
+from .batching import Batcher
 from .inputs import BODY, BadRequest, check_label, check_records, records_frame, request_contract
 from .model import Champion, Served
 from .request_log import PartWriter
@@ -42,17 +44,32 @@ class TooLarge(Exception):
     pass
 
 
-def create_app(champion: Champion, contract: Contract, max_body_bytes: int, logs: Logs,
+def create_app(champion: Champion, contract: Contract, settings: Serve, logs: Logs,
                dropped: tuple[str, ...] = ()) -> FastAPI:
     """The API, serving `champion` (watched in the background from start-up). Records may hold the
     `dropped` columns (prepare's drop_columns: raw rows as they come), which are set aside."""
-    contract = request_contract(contract)
+    contract, max_body_bytes = request_contract(contract), settings.max_body_bytes
+
+    def answer_one(served: Served, frame: pd.DataFrame) -> dict:
+        warnings = check_records(frame, contract)
+        return {**predictions(served, frame, contract.target), **({"warnings": warnings} if warnings else {})}
+
+    def answer_many(served: Served, frame: pd.DataFrame) -> dict | None:
+        try:
+            if check_records(frame, contract):
+                return None  # a warning: each request is told its own
+        except BadRequest:
+            return None  # a broken rule: each request is refused, or answered, on its own records
+        return predictions(served, frame, contract.target)
+
+    batcher = Batcher(answer_one, answer_many, settings.batch_max_rows, settings.batch_max_wait_ms)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        watcher = threading.Thread(target=champion.watch, daemon=True)
-        watcher.start()
+        threading.Thread(target=champion.watch, daemon=True).start()
+        batching = asyncio.create_task(batcher.run())
         yield
+        batching.cancel()
         champion.stop.set()
         logs.close()
 
@@ -88,15 +105,13 @@ def create_app(champion: Champion, contract: Contract, max_body_bytes: int, logs
             return not_ready()
         frame = records_frame(parse_json(await read_body(request, max_body_bytes)))
         frame = frame.drop(columns=[column for column in dropped if column in frame.columns])
-        warnings = check_records(frame, contract)
-        answer = await run_in_threadpool(predictions, served, frame, contract.target)
+        answer = await batcher.submit(served, frame)
         request_id, now = uuid.uuid4().hex, datetime.now(UTC)
         logs.answers.append([{"request_id": request_id, "record": index, "time": now, "model_version": served.version,
                               **record, "prediction": predicted}
                              for index, (record, predicted) in enumerate(zip(frame.to_dict(orient="records"),
                                                                              answer["predictions"]))])
-        return {"request_id": request_id, "model_version": served.version, **answer,
-                **({"warnings": warnings} if warnings else {})}
+        return {"request_id": request_id, "model_version": served.version, **answer}
 
     @app.post("/feedback")
     async def feedback(request: Request):

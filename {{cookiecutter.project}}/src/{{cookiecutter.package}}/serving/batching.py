@@ -1,0 +1,92 @@
+"""Concurrent requests answered together: one contract check and one prediction for many.
+
+A single-row request costs mostly per-call overhead (the contract check, the pipeline's transforms),
+so requests are answered in batches: while one batch is computed, the requests that arrive queue up,
+and the next batch takes all of them (at most `max_rows` rows), waiting up to `max_wait_ms` for more
+when that is set. A batch whose records all pass is predicted at once; one with a broken or a warned
+rule is answered request by request, so each request still gets its own answer, warning or 422.
+One batch is computed at a time, off the event loop, which goes on reading requests meanwhile.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from fastapi.concurrency import run_in_threadpool
+
+from .inputs import BadRequest
+
+
+@dataclass
+class Job:
+    served: object  # the model the request read when it arrived (serving/model.py, Served)
+    frame: pd.DataFrame
+    future: asyncio.Future = field(repr=False)
+
+
+class Batcher:
+    def __init__(self, answer_one: Callable, answer_many: Callable, max_rows: int, max_wait_ms: float):
+        """`answer_one(served, frame)` answers one request (or raises BadRequest); `answer_many(served, frame)`
+        answers a batch's concatenated records when every one passes (None when some does not)."""
+        self.answer_one, self.answer_many = answer_one, answer_many
+        self.max_rows, self.max_wait = max_rows, max_wait_ms / 1000
+        self.queue: asyncio.Queue[Job] | None = None
+
+    async def submit(self, served, frame: pd.DataFrame) -> dict:
+        future = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait(Job(served, frame, future))
+        result = await future
+        if isinstance(result, BadRequest):
+            raise result
+        return result
+
+    async def run(self) -> None:
+        """Answer batches until cancelled (the server's lifespan starts and stops this)."""
+        self.queue = asyncio.Queue()
+        while True:
+            jobs = [await self.queue.get()]
+            await self.gather(jobs)
+            results = await run_in_threadpool(self.answer, jobs)
+            for job, result in zip(jobs, results):
+                if not job.future.done():  # its client may have gone
+                    job.future.set_result(result)
+
+    async def gather(self, jobs: list[Job]) -> None:
+        """Add the queued requests to `jobs`, up to max_rows rows, waiting up to max_wait for more."""
+        loop = asyncio.get_running_loop()
+        deadline, rows = loop.time() + self.max_wait, len(jobs[0].frame)
+        while rows < self.max_rows:
+            try:
+                job = self.queue.get_nowait() if self.queue.qsize() or not self.max_wait else \
+                    await asyncio.wait_for(self.queue.get(), max(deadline - loop.time(), 0))
+            except (asyncio.QueueEmpty, TimeoutError):
+                return
+            jobs.append(job)
+            rows += len(job.frame)
+
+    def answer(self, jobs: list[Job]) -> list:
+        """Each job's answer (or its BadRequest), in order; jobs that read the same model batched."""
+        results: list = [None] * len(jobs)
+        by_model: dict[int, list[int]] = {}
+        for index, job in enumerate(jobs):
+            by_model.setdefault(id(job.served), []).append(index)
+        for indexes in by_model.values():
+            served = jobs[indexes[0]].served
+            frames = [jobs[index].frame for index in indexes]
+            together = self.answer_many(served, pd.concat(frames, ignore_index=True)) if len(frames) > 1 else None
+            if together is None:
+                for index in indexes:
+                    results[index] = self.one(jobs[index])
+                continue
+            start = 0
+            for index, frame in zip(indexes, frames):
+                results[index] = {key: values[start:start + len(frame)] for key, values in together.items()}
+                start += len(frame)
+        return results
+
+    def one(self, job: Job):
+        try:
+            return self.answer_one(job.served, job.frame)
+        except BadRequest as refused:
+            return refused
