@@ -74,8 +74,9 @@ def load(url: str, body: bytes, clients: int) -> dict:
                               "-D", file.name, url], capture_output=True, text=True, check=True).stdout
     latency = {int(p): float(s) * 1000 for p, s in re.findall(r"(\d+)%+ in ([\d.]+) secs", out)}
     codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
+    failed = sum(int(count) for code, count in codes.items() if code != "200")
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency.get(50),
-            "p95": latency.get(95), "p99": latency.get(99), "failed": sum(int(n) for c, n in codes.items() if c != "200")}
+            "p95": latency.get(95), "p99": latency.get(99), "failed": failed}
 
 
 def stop(server: subprocess.Popen) -> None:
