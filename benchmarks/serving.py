@@ -3,7 +3,9 @@
 Run from the template root on a project where `make repro` and `make promote` ran (`make demo`, then
 `make -C build/demo/my-ml-project promote`):
     .venv/bin/python benchmarks/serving.py build/demo/my-ml-project
-Needs `hey` (Debian package). Both servers listen on 127.0.0.1 only, one uvicorn worker each. For each:
+Needs `hey` (Debian package). `make serve` runs twice, as configured and with batching off
+(serve.batch_max_rows set to 1 in params.yaml for that run, then put back): what batching buys.
+Every server listens on 127.0.0.1 only, one uvicorn worker each. For each:
 the time from start to the first answered request, single-row requests at 1, 8 and 32 concurrent
 clients (throughput, p50/p95/p99 latency), rows/s with 100-row requests at 8 clients, and the server's
 memory. Each load lasts SECONDS; request logging is on for `make serve` (its parts go to the project's
@@ -94,6 +96,24 @@ def measure(name: str, server: subprocess.Popen, seconds: float, url: str, one: 
     return result
 
 
+def serve_ours(project: Path, env: dict, rows: list, name: str) -> dict:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/predict"
+    bodies = [json.dumps({"records": records}).encode() for records in (rows[:1], (rows * 100)[:100])]
+    server, seconds = start(["make", "serve", f"PORT={port}"], project, env, url, bodies[0])
+    return measure(name, server, seconds, url, *bodies)
+
+
+def without_batching(params: Path) -> str:
+    """params.yaml with batching off (each request alone); the original text, to put back."""
+    original = params.read_text()
+    changed = re.sub(r"(\n  batch_max_rows:) *\d+", r"\1 1", original)
+    if changed == original:
+        raise SystemExit(f"{params}: no serve.batch_max_rows to set")
+    params.write_text(changed)
+    return original
+
+
 def main() -> None:
     project = Path(sys.argv[1]).resolve()
     package = next(p.name for p in (project / "src").iterdir() if (p / "serving").is_dir())
@@ -103,29 +123,31 @@ def main() -> None:
     rows = json.loads(subprocess.run([python, "-c", SAMPLE_ROW_SCRIPT.format(package=package)], cwd=project, env=env,
                                      capture_output=True, text=True, check=True).stdout)
     name = re.search(r"model_name: \"?([\w.-]+)", (project / "params.yaml").read_text()).group(1)
-    results = []
 
     logged = [project / "data/incoming" / folder for folder in ("log", "feedback")]
     new_log = not any(folder.exists() for folder in logged)
-    port = free_port()
-    ours = {"records": rows[:1]}, {"records": (rows * 100)[:100]}
-    server, seconds = start(["make", "serve", f"PORT={port}"], project, env, f"http://127.0.0.1:{port}/predict",
-                            json.dumps(ours[0]).encode())
-    results.append(measure("make serve", server, seconds, f"http://127.0.0.1:{port}/predict",
-                           *(json.dumps(body).encode() for body in ours)))
+    results = [serve_ours(project, env, rows, "make serve")]
+    original = without_batching(project / "params.yaml")
+    try:
+        results.append(serve_ours(project, env, rows, "make serve, batching off"))
+    finally:
+        (project / "params.yaml").write_text(original)
     if new_log:
         for folder in logged:
             shutil.rmtree(folder, ignore_errors=True)
 
     port = free_port()
-    theirs = {"dataframe_records": rows[:1]}, {"dataframe_records": (rows * 100)[:100]}
+    url = f"http://127.0.0.1:{port}/invocations"
+    bodies = [json.dumps({"dataframe_records": records}).encode() for records in (rows[:1], (rows * 100)[:100])]
     mlflow_env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
     server, seconds = start([str(project / ".venv/bin/mlflow"), "models", "serve", "-m", f"models:/{name}@champion",
                              "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"], project,
-                            mlflow_env, f"http://127.0.0.1:{port}/invocations", json.dumps(theirs[0]).encode())
-    results.append(measure("mlflow models serve", server, seconds, f"http://127.0.0.1:{port}/invocations",
-                           *(json.dumps(body).encode() for body in theirs)))
+                            mlflow_env, url, bodies[0])
+    results.append(measure("mlflow models serve", server, seconds, url, *bodies))
+    report(results)
 
+
+def report(results: list[dict]) -> None:
     print("| server | first answer (s) | clients | requests/s | p50 ms | p95 ms | p99 ms | failed |")
     print("|---|---|---|---|---|---|---|---|")
     for result in results:
@@ -136,10 +158,11 @@ def main() -> None:
     for result in results:
         print(f"{result['name']}: 100-row requests at 8 clients: {result['rows/s']:,.0f} rows/s; "
               f"memory {result['memory']:.0f} MiB")
-    ours, theirs = results
+    ours, alone, theirs = results
     for clients in (8, 32):
         print(f"single-row throughput at {clients} clients: {ours[clients]['rps'] / theirs[clients]['rps']:.1f}x "
-              f"mlflow models serve's; p95 {ours[clients]['p95']:.1f} ms vs {theirs[clients]['p95']:.1f} ms")
+              f"mlflow models serve's (batching: {ours[clients]['rps'] / alone[clients]['rps']:.1f}x); "
+              f"p95 {ours[clients]['p95']:.1f} ms vs {theirs[clients]['p95']:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sklearn.pipeline import Pipeline
 
 from ..config import Serve
 from ..data.contract import Contract
 from ..data.features import feature_columns
 from .batching import Batcher
-from .inputs import BODY, BadRequest, check_label, check_records, records_frame, request_contract
+from .inputs import BODY, BadRequest, check_label, check_records, request_contract, request_records
 from .model import Champion, Served
 from .request_log import PartWriter
 
@@ -50,11 +51,13 @@ def create_app(champion: Champion, contract: Contract, settings: Serve, logs: Lo
     `dropped` columns (prepare's drop_columns: raw rows as they come), which are set aside."""
     contract, max_body_bytes = request_contract(contract), settings.max_body_bytes
 
-    def answer_one(served: Served, frame: pd.DataFrame) -> dict:
+    def answer_one(served: Served, records: list[dict]) -> dict:
+        frame = pd.DataFrame.from_records(records)
         warnings = check_records(frame, contract)
         return {**predictions(served, frame, contract.target), **({"warnings": warnings} if warnings else {})}
 
-    def answer_many(served: Served, frame: pd.DataFrame) -> dict | None:
+    def answer_many(served: Served, records: list[dict]) -> dict | None:
+        frame = pd.DataFrame.from_records(records)
         try:
             if check_records(frame, contract):
                 return None  # a warning: each request is told its own
@@ -103,15 +106,16 @@ def create_app(champion: Champion, contract: Contract, settings: Serve, logs: Lo
         served = champion.current
         if served is None:
             return not_ready()
-        frame = records_frame(parse_json(await read_body(request, max_body_bytes)))
-        frame = frame.drop(columns=[column for column in dropped if column in frame.columns])
-        answer = await batcher.submit(served, frame)
+        records = request_records(parse_json(await read_body(request, max_body_bytes)))
+        if dropped:
+            records = [{name: value for name, value in record.items() if name not in dropped} for record in records]
+        answer = await batcher.submit(served, records)
         request_id, now = uuid.uuid4().hex, datetime.now(UTC)
         logs.answers.append([{"request_id": request_id, "record": index, "time": now, "model_version": served.version,
                               **record, "prediction": predicted}
-                             for index, (record, predicted) in enumerate(zip(frame.to_dict(orient="records"),
-                                                                             answer["predictions"]))])
-        return {"request_id": request_id, "model_version": served.version, **answer}
+                             for index, (record, predicted) in enumerate(zip(records, answer["predictions"]))])
+        # Answered as it is (plain JSON already), without FastAPI's encoder's walk over every value.
+        return JSONResponse({"request_id": request_id, "model_version": served.version, **answer})
 
     @app.post("/feedback")
     async def feedback(request: Request):
@@ -156,10 +160,15 @@ def parse_json(body: bytes):
 
 
 def predictions(served: Served, frame: pd.DataFrame, target: str | None) -> dict:
-    """The model's answers for the records, with each class's probability where the model gives them."""
+    """The model's answers for the records, with each class's probability where the model gives them.
+
+    A pipeline's transforms run once for both (as Pipeline.predict and predict_proba each would run
+    them): on a small request they are most of the cost."""
     model = served.model
     columns = list(getattr(model, "feature_names_in_", feature_columns(frame, target or "")))
     features = frame.reindex(columns=columns)
+    if isinstance(model, Pipeline):
+        features, model = model[:-1].transform(features), model[-1]
     answer = {"predictions": model.predict(features).tolist()}
     if hasattr(model, "predict_proba"):
         classes = [str(label) for label in model.classes_.tolist()]

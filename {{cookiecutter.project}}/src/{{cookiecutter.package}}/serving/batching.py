@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pandas as pd
 from fastapi.concurrency import run_in_threadpool
 
 from .inputs import BadRequest
@@ -21,21 +20,21 @@ from .inputs import BadRequest
 @dataclass
 class Job:
     served: object  # the model the request read when it arrived (serving/model.py, Served)
-    frame: pd.DataFrame
+    records: list[dict]
     future: asyncio.Future = field(repr=False)
 
 
 class Batcher:
     def __init__(self, answer_one: Callable, answer_many: Callable, max_rows: int, max_wait_ms: float):
-        """`answer_one(served, frame)` answers one request (or raises BadRequest); `answer_many(served, frame)`
-        answers a batch's concatenated records when every one passes (None when some does not)."""
+        """`answer_one(served, records)` answers one request (or raises BadRequest); `answer_many(served,
+        records)` answers a batch's records, all requests' in one list, when every one passes (else None)."""
         self.answer_one, self.answer_many = answer_one, answer_many
         self.max_rows, self.max_wait = max_rows, max_wait_ms / 1000
         self.queue: asyncio.Queue[Job] | None = None
 
-    async def submit(self, served, frame: pd.DataFrame) -> dict:
+    async def submit(self, served, records: list[dict]) -> dict:
         future = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait(Job(served, frame, future))
+        self.queue.put_nowait(Job(served, records, future))
         result = await future
         if isinstance(result, BadRequest):
             raise result
@@ -55,7 +54,7 @@ class Batcher:
     async def gather(self, jobs: list[Job]) -> None:
         """Add the queued requests to `jobs`, up to max_rows rows, waiting up to max_wait for more."""
         loop = asyncio.get_running_loop()
-        deadline, rows = loop.time() + self.max_wait, len(jobs[0].frame)
+        deadline, rows = loop.time() + self.max_wait, len(jobs[0].records)
         while rows < self.max_rows:
             try:
                 job = self.queue.get_nowait() if self.queue.qsize() or not self.max_wait else \
@@ -63,7 +62,7 @@ class Batcher:
             except (asyncio.QueueEmpty, TimeoutError):
                 return
             jobs.append(job)
-            rows += len(job.frame)
+            rows += len(job.records)
 
     def answer(self, jobs: list[Job]) -> list:
         """Each job's answer (or its BadRequest), in order; jobs that read the same model batched."""
@@ -73,20 +72,21 @@ class Batcher:
             by_model.setdefault(id(job.served), []).append(index)
         for indexes in by_model.values():
             served = jobs[indexes[0]].served
-            frames = [jobs[index].frame for index in indexes]
-            together = self.answer_many(served, pd.concat(frames, ignore_index=True)) if len(frames) > 1 else None
+            parts = [jobs[index].records for index in indexes]
+            together = self.answer_many(served, [record for part in parts for record in part]) if len(parts) > 1 \
+                else None
             if together is None:
                 for index in indexes:
                     results[index] = self.one(jobs[index])
                 continue
             start = 0
-            for index, frame in zip(indexes, frames):
-                results[index] = {key: values[start:start + len(frame)] for key, values in together.items()}
-                start += len(frame)
+            for index, part in zip(indexes, parts):
+                results[index] = {key: values[start:start + len(part)] for key, values in together.items()}
+                start += len(part)
         return results
 
     def one(self, job: Job):
         try:
-            return self.answer_one(job.served, job.frame)
+            return self.answer_one(job.served, job.records)
         except BadRequest as refused:
             return refused

@@ -23,15 +23,15 @@ class BadRequest(Exception):
         self.problems = problems
 
 
-def records_frame(body) -> pd.DataFrame:
-    """The `records` of a request body as a table, or BadRequest saying what the body should be."""
+def request_records(body) -> list[dict]:
+    """The `records` of a request body, or BadRequest saying what the body should be."""
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list) or not records or not all(isinstance(record, dict) for record in records):
         found = type(records).__name__ if isinstance(body, dict) else type(body).__name__
         raise BadRequest([{"field": f"{BODY}.records" if isinstance(body, dict) else BODY,
                            "expected": '{"records": [{<feature>: <value>, ...}, ...]}: a non-empty list of objects',
                            "found": found}])
-    return pd.DataFrame.from_records(records)
+    return records
 
 
 def request_contract(contract: Contract) -> Contract:

@@ -10,13 +10,12 @@ its metrics are compared with the test metrics. Writes the summary (DVC metrics)
 from pathlib import Path
 
 from ..config import load_params
-from ..data.features import add_derived_features, feature_columns
 from ..data.tables import read_table, write_table
 from ..errors import UserError, run
 from ..model.artifact import load_model
-from ..monitoring.drift import check_overrides, compare, prediction_drift, require_features
+from ..monitoring.judge import judge
 from ..monitoring.report import markdown_report
-from ..monitoring.verdict import importance_shares, performance_decay, summarize
+from ..monitoring.verdict import importance_shares
 from ..records import read_json
 
 
@@ -24,19 +23,9 @@ def main() -> None:
     params = load_params()
     reference = read_table(params.paths.train)
     current = read_table(params.paths.current)
-    features = feature_columns(reference, params.target)
-    require_features(current, features)
-    check_overrides(params.drift, features)
-    # Derived columns drift too: compared as the model sees them.
-    seen, now = add_derived_features(reference[features]), add_derived_features(current[features])
-    table = compare(seen, now, list(seen.columns), params.drift)
-    model = load_model(params.paths.model)
-    prediction = prediction_drift(model, reference[features], current[features], params.drift)
-    test_metrics = read_json(params.paths.metrics)
     importance = params.paths.plots.get("importance")  # evaluate's permutation importance, when it draws it
-    shares = importance_shares(read_table(importance) if importance else None)
-    decay = performance_decay(model, current, params, test_metrics)
-    summary = summarize(table, params.drift, prediction, decay, shares)
+    table, summary = judge(params, reference, current, load_model(params.paths.model), read_json(params.paths.metrics),
+                           importance_shares(read_table(importance) if importance else None))
     write_table(table, params.paths.drift_table)
     summary.save(params.paths.drift_metrics)
     Path(params.paths.drift_report).write_text(markdown_report(table, summary, len(current), len(reference)),
