@@ -4,7 +4,7 @@ Rows are buffered in memory and written as one Parquet part when `rows` have gat
 passed since the first of them, never as one growing file; closing the log writes what is left, so a
 clean shutdown loses nothing and a crash at most the part not yet written. Parts go under
 `<incoming.location>/log/` and `/feedback/` (a folder or an S3 prefix, like the batches), named by the
-UTC time they were written, so they sort by time; `make collect` turns them into the next batch.
+UTC time they were written, so they sort by time; `collect` turns them into the next batch.
 """
 
 import io
@@ -13,6 +13,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pandas as pd
+
+from ..config import Params
+from ..data.incoming import location_fs
 
 LOG, FEEDBACK = "log", "feedback"
 
@@ -79,3 +82,31 @@ def read_parts(fs, folder: str, after: str = "") -> tuple[pd.DataFrame, str]:
         with fs.open(f"{folder}/{name}", "rb") as stream:
             frames.append(pd.read_parquet(io.BytesIO(stream.read())))
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), (names[-1] if names else after)
+
+
+MARK = ".collected"  # in the log folder: the name of the last part collected
+LOGGED = ("request_id", "record", "time", "model_version", "prediction")  # what the log adds to a record
+
+
+def collect(params: Params) -> str | None:
+    """Write the batch of the traffic not collected yet; its name, or None when there was none."""
+    fs, root = location_fs(params.incoming.location)
+    mark = f"{root}/{LOG}/{MARK}"
+    after = fs.cat_file(mark).decode().strip() if fs.exists(mark) else ""
+    log, last = read_parts(fs, f"{root}/{LOG}", after)
+    if log.empty:
+        return None
+    feedback, _ = read_parts(fs, f"{root}/{FEEDBACK}")
+    labels = pd.Series(dtype=object, name=params.target)
+    if not feedback.empty:  # the last label sent for a record is the one kept
+        labels = feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])
+        labels = labels["label"].rename(params.target)
+    batch = log.drop(columns=[params.target], errors="ignore").join(labels, on=["request_id", "record"])
+    batch = batch.drop(columns=list(LOGGED))
+    name = last  # named by its newest part: batches sort by time
+    with fs.open(f"{root}/{name}", "wb") as stream:
+        batch.to_parquet(stream, index=False)
+    fs.pipe(mark, last.encode())
+    print(f"collect: {len(batch)} answered records ({batch[params.target].notna().sum()} labelled) since "
+          f"{after or 'the start of the log'} -> {params.incoming.location}/{name}")
+    return name

@@ -60,7 +60,9 @@ def labelled_rows(folder: str, columns: pd.Index, target: str, drop_columns: lis
     for path in sorted(Path(folder).glob("*")):
         if path.suffix.lower() not in (".csv", ".parquet"):
             continue  # the folder's README, DVC's pointers
-        frame, _ = clean(read_table(path), target, drop_columns)
+        frame = read_table(path)
+        # Served traffic comes without them: the API sets drop_columns aside (serving/app.py).
+        frame, _ = clean(frame, target, [column for column in drop_columns if column in frame.columns])
         if set(frame.columns) != set(columns):
             missing, extra = sorted(set(columns) - set(frame.columns)), sorted(set(frame.columns) - set(columns))
             raise UserError(f"{path}: expected the raw data's columns, found {len(missing)} missing "
