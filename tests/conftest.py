@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -79,6 +80,15 @@ def serve(command: list[str], workdir: Path, health: str, env: dict | None = Non
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+# The states of `make simulate`'s whole loop, in order.
+LOOP = ["Healthy", "Degraded", "Retraining", "Validating", "Deploying", "Healthy"]
+
+
+def states(output: str) -> list[str]:
+    """The states `make simulate` went through, in order, from its dashboard's lines."""
+    return re.findall(r"state \S+ -> (\w+):", output)
 
 
 def mlflow_server(workdir: Path, mlflow: Path):

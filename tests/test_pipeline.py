@@ -12,12 +12,13 @@ import re
 import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import Session, bake, free_port, mlflow_server, serve
+from conftest import LOOP, Session, bake, free_port, mlflow_server, serve, states
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -539,3 +540,29 @@ def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_t
         session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
         session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
         subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)
+
+
+def workspace(project: Path) -> dict[str, str]:
+    """Every file of the project but its virtualenv and git's own folder, with its MD5."""
+    return {str(path.relative_to(project)): hashlib.md5(path.read_bytes()).hexdigest()
+            for path in project.rglob("*") if path.is_file()
+            and not {".venv", ".git", "__pycache__"} & set(path.relative_to(project).parts)}
+
+
+@pytest.mark.slow
+def test_make_simulate_goes_round_the_loop_and_leaves_the_project_as_it_was(session):
+    before = workspace(session.project)
+    output = session.run("simulate", "make", "simulate")
+    assert states(output) == LOOP, output
+    switch = re.search(r"switched from (\S+) to (\S+) under traffic: (\d+) requests .*?, (\d+) failed", output)
+    assert switch and switch[1] != switch[2] and int(switch[3]) > 0 and switch[4] == "0", output
+    assert workspace(session.project) == before
+
+
+@pytest.mark.slow
+def test_make_simulate_with_a_shift_the_gates_refuse_goes_back_to_degraded_and_keeps_the_champion(session):
+    if yaml.safe_load((session.project / "params.yaml").read_text())["task"] != "classification":
+        pytest.skip("one sample shows the refusal: the classification one")
+    output = session.run("simulate a shift", "make", "simulate", "DRIFT=shift")
+    assert states(output) == ["Healthy", "Degraded", "Retraining", "Validating", "Degraded"], output
+    assert re.search(r"champion \w+ [\d.]+ [\d.]+ FAIL", output) and "stays the champion" in output, output

@@ -11,13 +11,14 @@ import json
 import pickle
 import socket
 import threading
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import GRID, Session, bake, create_bucket, git, queue_grid, s3_client, serve_s3
+from conftest import GRID, LOOP, Session, bake, create_bucket, git, queue_grid, s3_client, serve, serve_s3, states
 
 BUCKET = "team-data"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -294,6 +295,50 @@ def test_a_model_replaced_in_the_remote_runs_no_code_in_a_fresh_clone(team):
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith("error: models/model.joblib: MD5 ") and md5 in errors[0], output
     assert "Traceback" not in output
+
+
+# Five rows of the test split, as records for /predict, and their labels.
+TEST_ROWS = """
+import json, pandas as pd, yaml
+params = yaml.safe_load(open("params.yaml"))
+test = pd.read_parquet(params["paths"]["test"]).head(5)
+print(json.dumps({"records": json.loads(test.drop(columns=[params["target"]]).to_json(orient="records")),
+                  "labels": test[params["target"]].tolist()}))
+"""
+
+
+def post(uri: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(uri + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def keys(client, prefix: str) -> set[str]:
+    return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])}
+
+
+@pytest.mark.slow
+def test_the_api_logs_to_the_bucket_collect_takes_the_traffic_and_simulate_leaves_the_bucket_alone(team):
+    clone = team.clone("serving")
+    clone.run("pull", "make", "-o", ".venv/.installed", "pull")
+    rows = json.loads(clone.run("rows", "python", "-c", TEST_ROWS))
+    with serve(["make", "-C", str(clone.project), "-o", ".venv/.installed", "serve", "PORT={port}"],
+               team.root / "serve", "/health", clone.env) as uri:
+        for record, label in zip(rows["records"], rows["labels"]):
+            answer = post(uri, "/predict", {"records": [record]})
+            post(uri, "/feedback", {"request_id": answer["request_id"], "label": label})
+    client = s3_client(team.endpoint)
+    incoming = "project/incoming/"
+    assert keys(client, incoming + "log/") and keys(client, incoming + "feedback/")  # written on shutdown
+    output = clone.run("collect", "make", "-o", ".venv/.installed", "collect")
+    assert "5 answered records (5 labelled)" in output and "is now the current batch" in output, output
+    batch = {key for key in keys(client, incoming) if key.count("/") == 2}
+    assert len(batch) == 1 and batch.pop().endswith(".parquet")
+
+    before = keys(client, "")
+    output = clone.run("simulate", "make", "-o", ".venv/.installed", "simulate")
+    assert states(output) == LOOP, output
+    assert keys(client, "") == before  # the loop ran in its own copy, with its own incoming folder
 
 
 # The finished MLflow runs the queued experiments logged in the project's store, by experiment name,

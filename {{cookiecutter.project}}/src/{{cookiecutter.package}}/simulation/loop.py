@@ -39,9 +39,9 @@ from ..serving.request_log import collect
 from .sandbox import Sandbox
 from .traffic import Sent, send
 
-WINDOW_ROWS = 240  # requests per traffic window
+WINDOW_ROWS = 240  # requests per traffic window (the drifted one before retraining: twice as many)
 DRIFTS = ("population", "shift")  # the ways traffic moves (drifted_rows)
-POPULATION_TILT = 0.6  # "population": how far the drifted feature's mean moves, in standard deviations
+POPULATION_TILT = 0.5  # "population": how far the drifted feature's mean moves, in standard deviations
 SHIFT_SDS = 1.0  # "shift": how far the drifted feature's values move, in standard deviations
 
 
