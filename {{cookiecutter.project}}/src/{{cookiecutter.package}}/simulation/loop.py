@@ -3,10 +3,9 @@ the monitor's verdict) and one per change of state.
 
     Healthy -> Degraded -> Retraining -> Validating -> Deploying -> Healthy
 
-The API serves the champion in the sandbox's live checkout. Healthy traffic (rows drawn from the data)
-comes with its labels; then drifted traffic (rows drawn the same way, one feature moved: the one the
-model leans on most, by monitoring/simulate.py);
-each window is collected from the request log as a batch and judged as drift-check judges one
+The API serves the champion in the sandbox's live checkout. Healthy traffic (rows of the train split)
+comes with its labels; then drifted traffic, moved on the feature the model leans on most (drifted_rows).
+Each window is collected from the request log as a batch and judged as drift-check judges one
 (monitoring/judge.py). On a verdict to retrain, the labelled traffic joins train in the candidate
 checkout (`make intake-labels`, `dvc repro`), `make gates` judges it against the champion, and a pass is
 merged into the base branch, checked out and promoted, while traffic goes on; the API switches to it.
@@ -181,13 +180,10 @@ def deploy(sandbox: Sandbox, api: Api, params: Params, package: str, rows: pd.Da
     switched, result = threading.Event(), {}
 
     def keep_sending() -> None:
-        total = Sent()
+        total, rounds = Sent(), 0
         while not switched.is_set():
-            sent = send(api.port, rows.sample(20, random_state=len(total.versions)), params.target, clients=2)
-            total.answered, total.failed = total.answered + sent.answered, total.failed + sent.failed
-            total.seconds += sent.seconds
-            total.versions.update(sent.versions)
-            total.problems += sent.problems
+            total.add(send(api.port, rows.sample(20, random_state=rounds), params.target, clients=2))
+            rounds += 1
         result["sent"] = total
 
     sender = threading.Thread(target=keep_sending)

@@ -24,6 +24,12 @@ class Sent:
     def rate(self) -> float:
         return self.answered / self.seconds if self.seconds else 0.0
 
+    def add(self, other: "Sent") -> None:
+        self.answered, self.failed, self.seconds = self.answered + other.answered, self.failed + other.failed, \
+            self.seconds + other.seconds
+        self.versions.update(other.versions)
+        self.problems += other.problems
+
 
 class Client:
     """One keep-alive connection to the API on 127.0.0.1."""
