@@ -137,6 +137,7 @@ def session(request, tmp_path_factory) -> Session:
     (project / "params.yaml").write_text(original)
     del session.env["MLFLOW_TRACKING_URI"]
     session.run("clean", "make", "clean")
+    session.run("setup after clean", "make", "setup")  # the virtualenv back for the servers' tests
     return session
 
 
