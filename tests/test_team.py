@@ -334,6 +334,9 @@ def test_the_api_logs_to_the_bucket_collect_takes_the_traffic_and_simulate_leave
     assert "5 answered records (5 labelled)" in output and "is now the current batch" in output, output
     batch = {key for key in keys(client, incoming) if key.count("/") == 2}
     assert len(batch) == 1 and batch.pop().endswith(".parquet")
+    current = yaml.safe_load((clone.project / "params.yaml").read_text())["paths"]["current"]
+    clone.run("batch back", "git", "checkout", "--", f"{current}.dvc")  # five rows are too few to train beside
+    clone.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
 
     before = keys(client, "")
     output = clone.run("simulate", "make", "-o", ".venv/.installed", "simulate")
