@@ -14,10 +14,14 @@ from ..serving.request_log import LOG, collect
 
 def main() -> None:
     params = load_params()
-    if collect(params) is None:
+    collected = collect(params)
+    if collected is None:
         print(f"collect: no traffic logged in {params.incoming.location}/{LOG} since the last collect; "
               "the current batch stays")
         return
+    batch = collected.batch
+    print(f"collect: {len(batch)} answered records ({batch[params.target].notna().sum()} labelled) since "
+          f"{collected.after or 'the start of the log'} -> {params.incoming.location}/{collected.name}")
     unchanged = take_newest(params)
     if unchanged:
         print(f"collect: {unchanged}")

@@ -10,6 +10,7 @@ UTC time they were written, so they sort by time; `collect` turns them into the 
 import io
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -88,8 +89,15 @@ MARK = ".collected"  # in the log folder: the name of the last part collected
 LOGGED = ("request_id", "record", "time", "model_version", "prediction")  # what the log adds to a record
 
 
-def collect(params: Params) -> str | None:
-    """Write the batch of the traffic not collected yet; its name, or None when there was none."""
+@dataclass
+class Collected:
+    name: str  # the batch's file name in incoming.location
+    batch: pd.DataFrame
+    after: str  # the last part collected before, "" for the start of the log
+
+
+def collect(params: Params) -> Collected | None:
+    """Write the batch of the traffic not collected yet; what it wrote, or None when there was none."""
     fs, root = location_fs(params.incoming.location)
     mark = f"{root}/{LOG}/{MARK}"
     after = fs.cat_file(mark).decode().strip() if fs.exists(mark) else ""
@@ -107,6 +115,4 @@ def collect(params: Params) -> str | None:
     with fs.open(f"{root}/{name}", "wb") as stream:
         batch.to_parquet(stream, index=False)
     fs.pipe(mark, last.encode())
-    print(f"collect: {len(batch)} answered records ({batch[params.target].notna().sum()} labelled) since "
-          f"{after or 'the start of the log'} -> {params.incoming.location}/{name}")
-    return name
+    return Collected(name, batch, after)

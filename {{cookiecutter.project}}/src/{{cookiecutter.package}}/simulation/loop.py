@@ -6,14 +6,12 @@ the monitor's verdict) and one per change of state.
 The API serves the champion in the sandbox's live checkout. Healthy traffic (rows of the train split)
 comes with its labels; then drifted traffic, moved on the feature the model leans on most (drifted_rows).
 Each window is collected from the request log as a batch and judged as drift-check judges one
-(monitoring/judge.py). On a verdict to retrain, the labelled traffic joins train in the candidate
+(monitoring/judge.py, judge_batch). On a verdict to retrain, the labelled traffic joins train in the candidate
 checkout (`make intake-labels`, `dvc repro`), `make gates` judges it against the champion, and a pass is
 merged into the base branch, checked out and promoted, while traffic goes on; the API switches to it.
 A refusal goes back to Degraded, and the champion stays.
 """
 
-import contextlib
-import io
 import json
 import threading
 import time
@@ -26,14 +24,11 @@ import pandas as pd
 
 from ..config import Params, load_params
 from ..data.features import feature_columns, is_numeric
-from ..data.incoming import Incoming
 from ..data.tables import read_table
 from ..errors import UserError
-from ..model.artifact import load_model
-from ..monitoring.judge import judge
+from ..monitoring.judge import judge_batch
 from ..monitoring.simulate import simulate
 from ..monitoring.verdict import DriftSummary, importance_shares
-from ..records import read_json
 from ..serving.request_log import collect
 from .sandbox import Sandbox
 from .traffic import Sent, send
@@ -74,27 +69,19 @@ def drifted_feature(params: Params, frame: pd.DataFrame) -> str:
     numeric = [name for name in feature_columns(frame, params.target) if is_numeric(frame[name])]
     if not numeric:
         raise UserError(f"{params.paths.train}: make simulate moves a numeric feature, and there is none")
-    shares = importance(params)
-    return max(numeric, key=lambda name: shares.get(name, 0.0))
-
-
-def importance(params: Params) -> dict[str, float]:
-    """Each feature's share of the model's importance (evaluate's permutation importance, when drawn)."""
     table = params.paths.plots.get("importance")
-    return importance_shares(read_table(table) if table else None)
+    shares = importance_shares(read_table(table) if table else None)
+    return max(numeric, key=lambda name: shares.get(name, 0.0))
 
 
 def window(board: Board, api: Api, params: Params, rows: pd.DataFrame, label: str) -> DriftSummary:
     """Send a window of traffic, collect it from the log, and judge it as drift-check would."""
     sent = send(api.port, rows, params.target)
     time.sleep(params.serve.log_seconds + 0.5)  # the log writes its parts
-    with contextlib.redirect_stdout(io.StringIO()):  # the board says it in its own line
-        name = collect(params)
-    if name is None:
+    collected = collect(params)
+    if collected is None:
         raise UserError("simulate: the API logged none of the traffic sent")
-    batch = Incoming(params.incoming.location).read(name)
-    _, summary = judge(params, read_table(params.paths.train), batch, load_model(params.paths.model),
-                       read_json(params.paths.metrics), importance(params))
+    _, summary = judge_batch(params, read_table(params.paths.train), collected.batch)
     board.say(f"{label}: {traffic(sent)}; drift {verdict(summary)}")
     return summary
 

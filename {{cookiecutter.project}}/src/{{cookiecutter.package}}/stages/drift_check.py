@@ -12,20 +12,15 @@ from pathlib import Path
 from ..config import load_params
 from ..data.tables import read_table, write_table
 from ..errors import UserError, run
-from ..model.artifact import load_model
-from ..monitoring.judge import judge
+from ..monitoring.judge import judge_batch
 from ..monitoring.report import markdown_report
-from ..monitoring.verdict import importance_shares
-from ..records import read_json
 
 
 def main() -> None:
     params = load_params()
     reference = read_table(params.paths.train)
     current = read_table(params.paths.current)
-    importance = params.paths.plots.get("importance")  # evaluate's permutation importance, when it draws it
-    table, summary = judge(params, reference, current, load_model(params.paths.model), read_json(params.paths.metrics),
-                           importance_shares(read_table(importance) if importance else None))
+    table, summary = judge_batch(params, reference, current)
     write_table(table, params.paths.drift_table)
     summary.save(params.paths.drift_metrics)
     Path(params.paths.drift_report).write_text(markdown_report(table, summary, len(current), len(reference)),
