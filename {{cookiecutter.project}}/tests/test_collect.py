@@ -37,6 +37,10 @@ def test_collect_turns_the_traffic_since_the_last_collect_into_the_current_batch
     write_table(frame.head(10), "data/current/batch.csv")
     main()
     assert "no traffic logged" in capsys.readouterr().out
+    write("incoming/log", logged(frame.head(5), "c" * 32))
+    main()  # traffic no label came back for yet
+    assert read_table("data/current/batch.csv")["label"].isna().all()
+    assert "5 answered records (0 labelled)" in capsys.readouterr().out
     write("incoming/log", logged(frame.head(30), "a" * 32))
     write("incoming/feedback", [{"request_id": "a" * 32, "record": 2, "time": datetime.now(UTC), "label": "small"},
                                 {"request_id": "a" * 32, "record": 2, "time": datetime.now(UTC), "label": "big"}])

@@ -105,10 +105,12 @@ def collect(params: Params) -> Collected | None:
     if log.empty:
         return None
     feedback, _ = read_parts(fs, f"{root}/{FEEDBACK}")
-    labels = pd.Series(dtype=object, name=params.target)
-    if not feedback.empty:  # the last label sent for a record is the one kept
-        labels = feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])
-        labels = labels["label"].rename(params.target)
+    if feedback.empty:  # no label came back yet
+        feedback = pd.DataFrame({"request_id": pd.Series(dtype=object), "record": pd.Series(dtype="int64"),
+                                 "label": pd.Series(dtype=object)})
+    # The last label sent for a record is the one kept.
+    labels = feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])
+    labels = labels["label"].rename(params.target)
     batch = log.drop(columns=[params.target], errors="ignore").join(labels, on=["request_id", "record"])
     batch = batch.drop(columns=list(LOGGED))
     name = last  # named by its newest part: batches sort by time
