@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,6 +81,32 @@ def serve(command: list[str], workdir: Path, health: str, env: dict | None = Non
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+# In a project's folder, run by its Python: the test split's feature records, labels and the model's
+# predictions for them, as JSON.
+TEST_SPLIT = """
+import json
+from my_ml_project.config import load_params
+from my_ml_project.data.features import feature_columns
+from my_ml_project.data.tables import read_table
+from my_ml_project.model.artifact import load_model
+params = load_params()
+test = read_table(params.paths.test)
+features = test[feature_columns(test, params.target)]
+print(json.dumps({"records": json.loads(features.to_json(orient="records")), "labels": test[params.target].tolist(),
+                  "predictions": load_model(params.paths.model).predict(features).tolist()}))
+"""
+
+
+def post(uri: str, path: str, body: dict) -> tuple[int, dict]:
+    """POST `body` as JSON; the status and the JSON answer (an error's too)."""
+    request = urllib.request.Request(uri + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 # The states of `make simulate`'s whole loop, in order.

@@ -10,15 +10,13 @@ import io
 import json
 import re
 import subprocess
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import LOOP, Session, bake, free_port, mlflow_server, serve, states
+from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, post, serve, states
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -493,34 +491,11 @@ def test_a_full_disk_under_the_tracking_store_is_one_line_naming_it(session):
 
 
 # The test split's features, labels and the model's predictions on them, as evaluate computes them.
-EVALUATED = """
-import json
-from my_ml_project.config import load_params
-from my_ml_project.data.features import feature_columns
-from my_ml_project.data.tables import read_table
-from my_ml_project.model.artifact import load_model
-params = load_params()
-test = read_table(params.paths.test)
-features = test[feature_columns(test, params.target)]
-print(json.dumps({"records": json.loads(features.to_json(orient="records")), "labels": test[params.target].tolist(),
-                  "predictions": load_model(params.paths.model).predict(features).tolist()}))
-"""
-
-
-def post(uri: str, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(uri + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 @pytest.mark.slow
 def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_the_current_batch(session, tmp_path):
     project = session.project
     params = yaml.safe_load((project / "params.yaml").read_text())
-    evaluated = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", EVALUATED))
+    evaluated = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", TEST_SPLIT))
     records, labels = evaluated["records"], evaluated["labels"]
     with serve(["make", "-C", str(project), "serve", "PORT={port}"], tmp_path / "serve", "/health", session.env) as uri:
         status, answer = post(uri, "/predict", {"records": records})

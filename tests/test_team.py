@@ -11,14 +11,13 @@ import json
 import pickle
 import socket
 import threading
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import GRID, LOOP, Session, bake, create_bucket, git, queue_grid, s3_client, serve, serve_s3, states
+from conftest import GRID, LOOP, TEST_SPLIT, Session, bake, create_bucket, git, post, queue_grid, s3_client, serve, serve_s3, states
 
 BUCKET = "team-data"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -297,22 +296,6 @@ def test_a_model_replaced_in_the_remote_runs_no_code_in_a_fresh_clone(team):
     assert "Traceback" not in output
 
 
-# Five rows of the test split, as records for /predict, and their labels.
-TEST_ROWS = """
-import json, pandas as pd, yaml
-params = yaml.safe_load(open("params.yaml"))
-test = pd.read_parquet(params["paths"]["test"]).head(5)
-print(json.dumps({"records": json.loads(test.drop(columns=[params["target"]]).to_json(orient="records")),
-                  "labels": test[params["target"]].tolist()}))
-"""
-
-
-def post(uri: str, path: str, body: dict) -> dict:
-    request = urllib.request.Request(uri + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def keys(client, prefix: str) -> set[str]:
     return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])}
 
@@ -321,11 +304,11 @@ def keys(client, prefix: str) -> set[str]:
 def test_the_api_logs_to_the_bucket_collect_takes_the_traffic_and_simulate_leaves_the_bucket_alone(team):
     clone = team.clone("serving")
     clone.run("pull", "make", "-o", ".venv/.installed", "pull")
-    rows = json.loads(clone.run("rows", "python", "-c", TEST_ROWS))
+    rows = json.loads(clone.run("test split", "python", "-c", TEST_SPLIT))
     with serve(["make", "-C", str(clone.project), "-o", ".venv/.installed", "serve", "PORT={port}"],
                team.root / "serve", "/health", clone.env) as uri:
-        for record, label in zip(rows["records"], rows["labels"]):
-            answer = post(uri, "/predict", {"records": [record]})
+        for record, label in list(zip(rows["records"], rows["labels"]))[:5]:
+            _, answer = post(uri, "/predict", {"records": [record]})
             post(uri, "/feedback", {"request_id": answer["request_id"], "label": label})
     client = s3_client(team.endpoint)
     incoming = "project/incoming/"
