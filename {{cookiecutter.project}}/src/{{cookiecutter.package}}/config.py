@@ -68,6 +68,8 @@ class Paths(Section):
     drift_metrics: Text
     drift_report: Text
     drift_table: Text
+    rollout: Text  # the rollout report's numbers (`make rollout-report`) ...
+    rollout_report: Text  # ... and the report a person reads
 
 
 class Prepare(Section):
@@ -164,6 +166,24 @@ class Serve(Section):
     batch_max_wait_ms: AtLeastZero  # ... waiting this long for more (0: only those already waiting)
 
 
+class RolloutGate(Section):
+    """What the rollout report must show before `make promote` (when `required`) makes the challenger champion."""
+    required: bool
+    min_requests: Positive  # records both models scored
+    min_labelled: Positive  # labelled records needed to judge quality; fewer: agreement and PSI judge
+    max_quality_drop: AtLeastZero  # the challenger's gates.champion.metric may be this much worse, on the same records
+    min_agreement: Annotated[float, rule(lambda v: 0 <= v <= 1, "a share from 0 to 1")]  # classification
+    max_prediction_psi: PositiveNumber  # the challenger's predictions against the champion's
+
+
+class Rollout(Section):
+    """A challenger beside the champion on live traffic (serving/rollout.py); read again while serving."""
+    challenger: Text | None  # a git revision whose dvc.lock names the model; null: the registry's alias, if any
+    canary_share: Annotated[float, rule(lambda v: 0 <= v <= 1, "a share from 0 to 1")]  # answered by the challenger
+    shadow_timeout_ms: PositiveNumber  # a shadow prediction not started this soon is skipped
+    gate: RolloutGate
+
+
 class Params(Section):
     seed: Annotated[int, rule(lambda v: 0 <= v < 2**32, "a whole number from 0 to 4294967295")]
     task: Literal["classification", "regression"]
@@ -177,6 +197,7 @@ class Params(Section):
     drift: Drift
     incoming: Incoming
     serve: Serve
+    rollout: Rollout
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

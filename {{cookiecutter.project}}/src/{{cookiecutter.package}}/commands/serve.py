@@ -1,8 +1,9 @@
 """`make serve`: the prediction API on HOST:PORT (127.0.0.1:8000 unless set).
 
 It serves the champion (serving/model.py: the registry's where a tracking server is configured, else
-the model the checked-out dvc.lock names) and switches to the next one when it changes; its answers
-and the feedback are logged under incoming.location. See serving/app.py for the endpoints."""
+the model the checked-out dvc.lock names) and switches to the next one when it changes, beside a
+challenger when params.yaml's `rollout` names one (serving/rollout.py); its answers and the feedback are
+logged under incoming.location. See serving/app.py for the endpoints."""
 
 import os
 
@@ -11,8 +12,9 @@ from ..data.contract import load_contract
 from ..data.incoming import location_fs
 from ..errors import UserError, run
 from ..serving.app import Logs, create_app
-from ..serving.model import Champion, champion_source
+from ..serving.model import Watched, champion_source
 from ..serving.request_log import FEEDBACK, LOG, PartWriter
+from ..serving.rollout import Challenger
 
 
 def port_from(text: str) -> int:
@@ -29,9 +31,9 @@ def main() -> None:
     fs, root = location_fs(params.incoming.location)
     serve = params.serve
     logs = Logs(*(PartWriter(fs, f"{root}/{folder}", serve.log_rows, serve.log_seconds) for folder in (LOG, FEEDBACK)))
-    champion = Champion(*champion_source(params), serve.reload_seconds)
+    champion = Watched(*champion_source(params), serve.reload_seconds)
     app = create_app(champion, load_contract(params.paths.contract), serve, logs,
-                     tuple(params.prepare.drop_columns or ()))
+                     tuple(params.prepare.drop_columns or ()), Challenger(params, serve.reload_seconds))
     print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -1,15 +1,17 @@
 """The HTTP API: POST /predict, POST /feedback, GET /health, GET /version (FastAPI, served by uvicorn).
 
 The model is loaded after the server starts listening, so /health answers 503 until it is ready, and
-replaced whole when the champion changes (serving/model.py, Champion): a request reads it once, so a
+replaced whole when the champion changes (serving/model.py, Watched): a request reads it once, so a
 switch fails no request and never mixes two models within one. Every answer is logged, and /feedback
 records a label for an answered record (serving/request_log.py); both logs are written on shutdown.
+With a challenger (serving/rollout.py), a request's optional "key" decides which model answers it.
 """
 
 import asyncio
 import json
 import re
 import threading
+import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,8 +27,9 @@ from ..data.contract import Contract
 from ..data.features import feature_columns
 from .batching import Batcher
 from .inputs import BODY, BadRequest, check_label, check_records, request_contract, request_records
-from .model import Champion, Served
+from .model import Served, Watched
 from .request_log import PartWriter
+from .rollout import Challenger, Shadow
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -45,10 +48,11 @@ class TooLarge(Exception):
     pass
 
 
-def create_app(champion: Champion, contract: Contract, settings: Serve, logs: Logs,
-               dropped: tuple[str, ...] = ()) -> FastAPI:
-    """The API, serving `champion` (watched in the background from start-up). Records may hold the
-    `dropped` columns (prepare's drop_columns: raw rows as they come), which are set aside."""
+def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Logs,
+               dropped: tuple[str, ...] = (), challenger: Challenger | None = None) -> FastAPI:
+    """The API, serving `champion` (watched in the background from start-up), beside `challenger` when
+    given. Records may hold the `dropped` columns (prepare's drop_columns: raw rows as they come), which
+    are set aside."""
     contract, max_body_bytes = request_contract(contract), settings.max_body_bytes
 
     def answer_one(served: Served, records: list[dict]) -> dict:
@@ -66,14 +70,22 @@ def create_app(champion: Champion, contract: Contract, settings: Serve, logs: Lo
         return predictions(served, frame, contract.target)
 
     batcher = Batcher(answer_one, answer_many, settings.batch_max_rows, settings.batch_max_wait_ms)
+    watched = [champion] + ([challenger.watched] if challenger else [])
+    shadow = Shadow(lambda served, records: predictions(served, pd.DataFrame.from_records(records),
+                                                        contract.target)["predictions"],
+                    logs.answers, challenger.timeout) if challenger else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        threading.Thread(target=champion.watch, daemon=True).start()
+        for model in watched:
+            threading.Thread(target=model.watch, daemon=True).start()
         batching = asyncio.create_task(batcher.run())
         yield
         batching.cancel()
-        champion.stop.set()
+        for model in watched:
+            model.stop.set()
+        if shadow:
+            shadow.close()
         logs.close()
 
     app = FastAPI(title="prediction API", lifespan=lifespan, redoc_url=None)
@@ -103,19 +115,27 @@ def create_app(champion: Champion, contract: Contract, settings: Serve, logs: Lo
 
     @app.post("/predict")
     async def predict(request: Request):
-        served = champion.current
+        started, served = time.perf_counter(), champion.current
         if served is None:
             return not_ready()
-        records = request_records(parse_json(await read_body(request, max_body_bytes)))
+        body = parse_json(await read_body(request, max_body_bytes))
+        records, request_id = request_records(body), uuid.uuid4().hex
         if dropped:
             records = [{name: value for name, value in record.items() if name not in dropped} for record in records]
-        answer = await batcher.submit(served, records)
-        request_id, now = uuid.uuid4().hex, datetime.now(UTC)
-        logs.answers.append([{"request_id": request_id, "record": index, "time": now, "model_version": served.version,
-                              **record, "prediction": predicted}
-                             for index, (record, predicted) in enumerate(zip(records, answer["predictions"]))])
+        answering, shadowing = challenger.answering(served, request_key(body) or request_id) if challenger \
+            else (served, None)
+        answer = await batcher.submit(answering, records)
+        now, milliseconds = datetime.now(UTC), (time.perf_counter() - started) * 1000
+        rows = [{"request_id": request_id, "record": index, "time": now, "model_version": answering.version,
+                 **record, "prediction": predicted, "latency_ms": milliseconds}
+                for index, (record, predicted) in enumerate(zip(records, answer["predictions"]))]
+        if shadowing:
+            role = "champion" if answering is served else "challenger"
+            shadow.submit(shadowing, records, [{**row, "answered_by": role} for row in rows])
+        else:
+            logs.answers.append(rows)
         # Answered as it is (plain JSON already), without FastAPI's encoder's walk over every value.
-        return JSONResponse({"request_id": request_id, "model_version": served.version, **answer})
+        return JSONResponse({"request_id": request_id, "model_version": answering.version, **answer})
 
     @app.post("/feedback")
     async def feedback(request: Request):
@@ -150,6 +170,15 @@ async def read_body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise TooLarge()
     return bytes(body)
+
+
+def request_key(body: dict) -> str | None:
+    """The request's optional "key" (a caller, a session): requests with one key are answered by one model."""
+    key = body.get("key")
+    if key is not None and not isinstance(key, str):
+        raise BadRequest([{"field": f"{BODY}.key", "expected": "a string naming the caller (optional)",
+                           "found": key}])
+    return key
 
 
 def parse_json(body: bytes):

@@ -86,7 +86,9 @@ def read_parts(fs, folder: str, after: str = "") -> tuple[pd.DataFrame, str]:
 
 
 MARK = ".collected"  # in the log folder: the name of the last part collected
-LOGGED = ("request_id", "record", "time", "model_version", "prediction")  # what the log adds to a record
+# What the log adds to a record: the answer, and with a challenger the shadow's (serving/rollout.py).
+LOGGED = ("request_id", "record", "time", "model_version", "prediction", "latency_ms", "answered_by",
+          "shadow_version", "shadow_prediction", "shadow_ms", "shadow_error")
 
 
 @dataclass
@@ -112,7 +114,7 @@ def collect(params: Params) -> Collected | None:
     labels = feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])
     labels = labels["label"].rename(params.target)
     batch = log.drop(columns=[params.target], errors="ignore").join(labels, on=["request_id", "record"])
-    batch = batch.drop(columns=list(LOGGED))
+    batch = batch.drop(columns=list(LOGGED), errors="ignore")
     name = last  # named by its newest part: batches sort by time
     with fs.open(f"{root}/{name}", "wb") as stream:
         batch.to_parquet(stream, index=False)

@@ -1,4 +1,7 @@
-"""The MLflow model registry: the champion (the version holding the `champion` alias) and its successor."""
+"""The MLflow model registry: the champion (the version holding the `champion` alias) and its successor.
+
+A `challenger` alias, set by hand (MLflow's UI or client), names a model the API scores beside the
+champion on live traffic (serving/rollout.py)."""
 
 import tempfile
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from ..model.artifact import load_recorded_bytes
 from .runs import MODEL_FILE, MODEL_MD5_TAG, RunInfo
 
 ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"
 
 
 @dataclass(frozen=True)
@@ -19,10 +23,10 @@ class Champion:
     model: Any  # the scikit-learn pipeline, ready to predict
 
 
-def champion_version(mlflow, name: str):
-    """The registry entry holding the alias, or None while there is no champion yet."""
+def champion_version(mlflow, name: str, alias: str = ALIAS):
+    """The registry entry holding the alias, or None while no version holds it."""
     try:
-        return mlflow.MlflowClient().get_model_version_by_alias(name, ALIAS)
+        return mlflow.MlflowClient().get_model_version_by_alias(name, alias)
     except mlflow.exceptions.MlflowException as error:
         # No registered model yet, or one whose alias was never set.
         if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
@@ -39,7 +43,7 @@ def load_champion(mlflow, name: str) -> Champion | None:
 def load_version(mlflow, version) -> Any:
     """A registry version's model: the model file its training run kept, loaded only when its MD5 is the
     one recorded with the run and git recorded it too (model/artifact.py)."""
-    origin = f"champion version {version.version}"
+    origin = f"{version.name} version {version.version}"
     md5 = mlflow.MlflowClient().get_run(version.run_id).data.tags.get(MODEL_MD5_TAG)
     if md5 is None:
         raise UserError(f"{origin}: its run records no model MD5 ({MODEL_MD5_TAG}), so it is not loaded")
