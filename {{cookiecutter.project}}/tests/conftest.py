@@ -1,4 +1,4 @@
-"""Tiny in-memory data shared by the unit tests, and the project's settings made to fit it."""
+"""Tiny in-memory data shared by the unit tests, a model fitted on it, and the project's settings made to fit it."""
 
 from pathlib import Path
 
@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
+from {{ cookiecutter.package }}.config import Model, Preprocessing
+from {{ cookiecutter.package }}.model.pipeline import build_pipeline
 
 
 @pytest.fixture
@@ -18,6 +21,15 @@ def frame() -> pd.DataFrame:
     weight = size * 3 + rng.normal(0, 1, 60)
     weight[[3, 17]] = np.nan
     return pd.DataFrame({"size": size, "weight": weight, "color": color, "label": label})
+
+
+@pytest.fixture
+def fitted(frame):
+    """A pipeline fitted on `frame` to predict `label`, and the features it was fitted on."""
+    features = frame.drop(columns="label")
+    model = build_pipeline(features, Model(estimator="sklearn.linear_model.LogisticRegression", params={}),
+                           Preprocessing(numeric_imputer="median", scale_numeric=True, categorical_encoder="onehot"), 0)
+    return model.fit(features, frame["label"]), features
 
 
 @pytest.fixture

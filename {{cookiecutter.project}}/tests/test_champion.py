@@ -16,13 +16,13 @@ from {{ cookiecutter.package }}.commands.gates import main as gates_main
 from {{ cookiecutter.package }}.commands.promote import main as promote_main
 from {{ cookiecutter.package }}.config import Gates, load_params
 from {{ cookiecutter.package }}.data.tables import write_table
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.errors import ConfigError, UserError
 from {{ cookiecutter.package }}.model.artifact import save_model
 from {{ cookiecutter.package }}.model.champion import judged_gates
 from {{ cookiecutter.package }}.model.gates import GateReport, judge
 from {{ cookiecutter.package }}.model.metrics import score
 from {{ cookiecutter.package }}.records import write_json
-from {{ cookiecutter.package }}.serving.model import registry_champion
+from {{ cookiecutter.package }}.serving.model import registry_model, revision_model
 from {{ cookiecutter.package }}.tracking.connection import connect
 from {{ cookiecutter.package }}.tracking.registry import load_champion
 from {{ cookiecutter.package }}.tracking.runs import RunInfo, log_training_run
@@ -200,7 +200,7 @@ def test_the_server_takes_the_registrys_champion_when_there_is_one(repo, frame, 
     """The source `make serve` uses with a tracking server (here a real SQLite store stands for it)."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{repo / 'mlflow.db'}")
     params = load_params()
-    fingerprint, load = registry_champion(params)
+    fingerprint, load = registry_model(params, "champion")
     assert fingerprint() is None
     with pytest.raises(UserError, match="has no champion yet; `make promote` registers one"):
         load()
@@ -211,3 +211,27 @@ def test_the_server_takes_the_registrys_champion_when_there_is_one(repo, frame, 
     assert served.version == f"{params.mlflow.model_name}/1" and fingerprint() == served.md5 == recorded
     assert served.run_id == GateReport.load(params.paths.gates).model.run_id
     assert set(served.model.predict(frame[["size", "weight"]].fillna(30))) == {frame["label"].mode()[0]}
+    # A version given the `challenger` alias by hand is the API's challenger, loaded the same way.
+    challenger, load_challenger = registry_model(params, "challenger")
+    assert challenger() is None
+    connect(params.mlflow.tracking_uri, "x").MlflowClient().set_registered_model_alias(
+        params.mlflow.model_name, "challenger", "1")
+    assert challenger() == served.md5 and load_challenger().version == served.version
+
+
+def test_a_challenger_named_by_a_git_revision_is_the_model_its_dvc_lock_records(repo, frame):
+    with pytest.raises(ConfigError, match="rollout.challenger.*a branch, tag or commit"):
+        revision_model(load_params(), "no-such-branch")
+    with pytest.raises(UserError, match="records no models/model.joblib"):
+        revision_model(load_params(), "main")
+    evaluated(DummyClassifier(strategy="most_frequent"), frame)
+    commit("A first model")
+    run("git", "switch", "--quiet", "--create", "better")
+    evaluated(SizeAndWeight(), frame)
+    commit("A better model")
+    recorded = yaml.safe_load(Path("dvc.lock").read_text())["stages"]["train"]["outs"][0]["md5"]
+    run("git", "switch", "--quiet", "main")
+    md5, load = revision_model(load_params(), "better")
+    served = load()
+    assert md5 == served.md5 == recorded and served.version == f"md5:{recorded[:12]}"
+    assert served.commit == run("git", "rev-parse", "better") and isinstance(served.model, SizeAndWeight)

@@ -1,71 +1,24 @@
 """The prediction API as a client sees it: a real uvicorn server on a free loopback port, spoken to over HTTP."""
 
-import json
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import fsspec
 import pytest
-import uvicorn
 from sklearn.dummy import DummyClassifier
 
-from {{ cookiecutter.package }}.config import Model, Preprocessing, Serve
-from {{ cookiecutter.package }}.data.contract import load_contract
-from {{ cookiecutter.package }}.model.pipeline import build_pipeline
-from {{ cookiecutter.package }}.serving.app import Logs, create_app
-from {{ cookiecutter.package }}.serving.model import Champion, Served
-from {{ cookiecutter.package }}.serving.request_log import PartWriter, read_parts
+from {{ cookiecutter.package }}.serving.model import Watched
+from {{ cookiecutter.package }}.serving.request_log import read_parts
 
-CONTRACT = """
-dataset: {target: label}
-columns:
-  size: {type: float, min: 0, max: 30}
-  weight: {type: float, max_missing: 0.1}
-  color: {type: category, allowed: [red, blue]}
-  label: {type: category, allowed: [big, small]}
-"""
-GOOD = {"size": 12.5, "weight": 37.0, "color": "red"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from api import GOOD, call, served, start_api
 
 
 @pytest.fixture
-def fitted(frame):
-    features = frame.drop(columns="label")
-    model = build_pipeline(features, Model(estimator="sklearn.linear_model.LogisticRegression", params={}),
-                           Preprocessing(numeric_imputer="median", scale_numeric=True, categorical_encoder="onehot"), 0)
-    return model.fit(features, frame["label"]), features
-
-
-class Api:
-    def __init__(self, server: uvicorn.Server):
-        self.server, self.url = server, f"http://127.0.0.1:{server.config.port}"
-        self.thread = threading.Thread(target=server.run, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        """As Ctrl-C stops it: the server finishes, then writes its logs."""
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def served(model, md5: str) -> Served:
-    return Served(model, f"md5:{md5[:12]}", md5, "run", "commit", {"train": "md5"})
-
-
-@pytest.fixture
-def champion(fitted) -> Champion:
+def champion(fitted) -> Watched:
     """`fitted` as the champion; `champion.wanted["md5"]` and `champion.models` say what it should serve."""
     models = {"0123456789ab" * 2: fitted[0]}
     wanted = {"md5": "0123456789ab" * 2}
-    champion = Champion(lambda: wanted["md5"], lambda: served(models[wanted["md5"]], wanted["md5"]), 0.05)
+    champion = Watched(lambda: wanted["md5"], lambda: served(models[wanted["md5"]], wanted["md5"]), 0.05)
     champion.wanted, champion.models = wanted, models
     return champion
 
@@ -73,31 +26,9 @@ def champion(fitted) -> Champion:
 @pytest.fixture
 def api(champion, tmp_path):
     """The API on 127.0.0.1, serving `champion`, logging under tmp_path/incoming (a part per 4 rows)."""
-    (tmp_path / "contract.yaml").write_text(CONTRACT)
-    fs = fsspec.filesystem("file")
-    logs = Logs(*(PartWriter(fs, str(tmp_path / "incoming" / folder), 4, 3600) for folder in ("log", "feedback")))
-    settings = Serve(max_body_bytes=2000, log_rows=4, log_seconds=3600, reload_seconds=0.05, batch_max_rows=64,
-                     batch_max_wait_ms=5)
-    app = create_app(champion, load_contract(tmp_path / "contract.yaml"), settings, logs, dropped=("note",))
-    api = Api(uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")))
-    deadline = time.monotonic() + 30
-    while call(api.url, "/health")[0] != 200:
-        assert time.monotonic() < deadline, "the API did not become ready"
-        time.sleep(0.05)
+    api = start_api(champion, tmp_path)
     yield api
     api.stop()
-
-
-def call(url: str, path: str, body=None, raw: bytes | None = None) -> tuple[int, dict]:
-    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-    except OSError:
-        return 0, {}
 
 
 def test_predict_answers_what_the_model_predicts_with_each_class_probability(api, fitted):

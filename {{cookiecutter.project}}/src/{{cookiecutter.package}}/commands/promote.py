@@ -3,14 +3,18 @@
 The champion gate compares it with the base branch's model (model/champion.py), so on the base branch,
 after a merge, this mirrors what git holds: it registers the model of the run that evaluate judged as a
 new version of `mlflow.model_name`, moves the `champion` alias to it, and tags the version with the gate
-verdicts that allowed it. With any gate failed, it refuses and names them.
+verdicts that allowed it. With any gate failed, it refuses and names them. With rollout.gate.required,
+the rollout report (`make rollout-report`) must also have judged this model, on live traffic, and passed.
 """
+
+from pathlib import Path
 
 from ..config import load_params
 from ..errors import UserError, run
 from ..model.champion import judged_gates
 from ..model.gates import GateReport, gates_table
 from ..outputs import recorded_md5
+from ..records import read_json
 from ..tracking.connection import connect, store_errors
 from ..tracking.registry import champion_version, promote
 from ..tracking.runs import MODEL_MD5_TAG
@@ -43,9 +47,32 @@ def promote_checked(mlflow, params, report: GateReport) -> None:
     if current is not None and client.get_run(current.run_id).data.tags.get(MODEL_MD5_TAG) == recorded_model:
         print(f"promote: {name} version {current.version} holds this model already: it stays the champion")
         return
+    if params.rollout.gate.required:
+        require_rollout(client, params, recorded_model)
     reason = "; ".join(f"{g.name} {g.value} (threshold {g.threshold})" for g in report.gates)
     version = promote(mlflow, name, report.model, f"every gate passed: {reason}")
     print(f"promote: {name} version {version} is now the champion (was {was}); MLflow run {report.model.run_id}")
+
+
+def require_rollout(client, params, md5: str) -> None:
+    """The rollout report judged this model (by its MD5, or its registry version's) as the challenger, and passed."""
+    path = params.paths.rollout
+    if not Path(path).is_file():
+        raise UserError(f"{path}: promotion refused: rollout.gate.required is true and no rollout report was "
+                        "written; serve this model as the challenger, then run `make rollout-report`")
+    report = read_json(path)
+    judged = report.get("challenger", "")
+    if judged.startswith("md5:"):
+        same = md5.startswith(judged.removeprefix("md5:"))
+    else:
+        name, _, number = judged.rpartition("/")
+        same = client.get_run(client.get_model_version(name, number).run_id).data.tags.get(MODEL_MD5_TAG) == md5
+    if not same:
+        raise UserError(f"{path}: promotion refused: the rollout report judged challenger {judged}, not this model "
+                        f"(MD5 {md5}); serve it as the challenger and run `make rollout-report`")
+    if not report["gate"]["passed"]:
+        failed = [check["name"] for check in report["gate"]["checks"] if not check["passed"]]
+        raise UserError(f"{path}: promotion refused: the rollout gate failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def main() -> None:
     logs = Logs(*(PartWriter(fs, f"{root}/{folder}", serve.log_rows, serve.log_seconds) for folder in (LOG, FEEDBACK)))
     champion = Watched(*champion_source(params), serve.reload_seconds)
     app = create_app(champion, load_contract(params.paths.contract), serve, logs,
-                     tuple(params.prepare.drop_columns or ()), Challenger(params, serve.reload_seconds))
+                     tuple(params.prepare.drop_columns or ()), Challenger.from_params(params, serve.reload_seconds))
     print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -18,7 +18,7 @@ from ..config import Params
 from ..data.incoming import location_fs
 from ..errors import UserError
 from ..model.metrics import Predictions, compute, metric_names, worse_by
-from ..serving.request_log import FEEDBACK, LOG, read_parts
+from ..serving.request_log import LOG, read_labels, read_parts
 from .statistics import bin_categories, bin_numbers, psi
 
 ROLES = ("champion", "challenger")
@@ -138,9 +138,7 @@ def rollout_report(params: Params) -> dict:
     if pairs.empty:
         raise UserError(f"{root}/{LOG}: no request was scored by a challenger yet; name one in params.yaml "
                         "(rollout.challenger) and send traffic to `make serve`")
-    feedback, _ = read_parts(fs, f"{root}/{FEEDBACK}")
-    labels = (feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])
-              ["label"] if not feedback.empty else pd.Series(name="label", dtype=object))
+    labels = read_labels(fs, root)
     report = {"champion": pairs["champion_version"].iloc[0], "challenger": pairs["challenger_version"].iloc[0],
               "records": int(len(pairs)), "skipped": skipped,
               "canary_share": _round((pairs["answered_by"] == "challenger").mean()),

@@ -85,6 +85,15 @@ def read_parts(fs, folder: str, after: str = "") -> tuple[pd.DataFrame, str]:
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), (names[-1] if names else after)
 
 
+def read_labels(fs, root: str) -> pd.Series:
+    """The label that came back for each answered record, by request id and record (the last one sent)."""
+    feedback, _ = read_parts(fs, f"{root}/{FEEDBACK}")
+    if feedback.empty:  # no label came back yet
+        feedback = pd.DataFrame({"request_id": pd.Series(dtype=object), "record": pd.Series(dtype="int64"),
+                                 "label": pd.Series(dtype=object)})
+    return feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])["label"]
+
+
 MARK = ".collected"  # in the log folder: the name of the last part collected
 # What the log adds to a record: the answer, and with a challenger the shadow's (serving/rollout.py).
 LOGGED = ("request_id", "record", "time", "model_version", "prediction", "latency_ms", "answered_by",
@@ -106,13 +115,7 @@ def collect(params: Params) -> Collected | None:
     log, last = read_parts(fs, f"{root}/{LOG}", after)
     if log.empty:
         return None
-    feedback, _ = read_parts(fs, f"{root}/{FEEDBACK}")
-    if feedback.empty:  # no label came back yet
-        feedback = pd.DataFrame({"request_id": pd.Series(dtype=object), "record": pd.Series(dtype="int64"),
-                                 "label": pd.Series(dtype=object)})
-    # The last label sent for a record is the one kept.
-    labels = feedback.drop_duplicates(["request_id", "record"], keep="last").set_index(["request_id", "record"])
-    labels = labels["label"].rename(params.target)
+    labels = read_labels(fs, root).rename(params.target)
     batch = log.drop(columns=[params.target], errors="ignore").join(labels, on=["request_id", "record"])
     batch = batch.drop(columns=list(LOGGED), errors="ignore")
     name = last  # named by its newest part: batches sort by time

@@ -35,28 +35,33 @@ def answered_by_challenger(key: str, share: float) -> bool:
 
 
 class Challenger:
-    """The challenger params.yaml asks for now, watched like the champion, and the canary share.
+    """The challenger (watched like the champion, `watched.current` None when there is none), the canary
+    share, and how long a shadow prediction may wait."""
 
-    `rollout.challenger` names a git revision whose dvc.lock records the model; when it is null and a
-    tracking server is configured, the registry's `challenger` alias names it; otherwise there is none.
-    """
+    def __init__(self, watched: Watched, share: float, timeout: float):
+        self.watched, self.share, self.timeout = watched, share, timeout
 
-    def __init__(self, params: Params, seconds: float):
-        self.share = params.rollout.canary_share
-        self.timeout = params.rollout.shadow_timeout_ms / 1000
-        self.load: Callable[[], Served] | None = None
-        self.watched = Watched(self.fingerprint, lambda: self.load(), seconds, role="challenger")
+    @classmethod
+    def from_params(cls, params: Params, seconds: float) -> "Challenger":
+        """The challenger params.yaml names, read again at every look with the share: `rollout.challenger`
+        names a git revision whose dvc.lock records the model; when it is null and a tracking server is
+        configured, the registry's `challenger` alias names it; otherwise there is none."""
+        loader: dict[str, Callable[[], Served]] = {}
 
-    def fingerprint(self) -> str | None:
-        params = load_params()  # a bad edit raises, and the server goes on with what it has (Watched.watch)
-        self.share, revision = params.rollout.canary_share, params.rollout.challenger
-        if revision is not None:
-            md5, self.load = revision_model(params, revision)
-            return md5
-        if has_registry(params):
-            fingerprint, self.load = registry_model(params, CHALLENGER_ALIAS)
-            return fingerprint()
-        return None
+        def fingerprint() -> str | None:
+            now = load_params()  # a bad edit raises: the server goes on with what it has (Watched.watch)
+            challenger.share, revision = now.rollout.canary_share, now.rollout.challenger
+            if revision is not None:
+                md5, loader["load"] = revision_model(now, revision)
+                return md5
+            if has_registry(now):
+                wanted, loader["load"] = registry_model(now, CHALLENGER_ALIAS)
+                return wanted()
+            return None
+
+        watched = Watched(fingerprint, lambda: loader["load"](), seconds, role="challenger")
+        challenger = cls(watched, params.rollout.canary_share, params.rollout.shadow_timeout_ms / 1000)
+        return challenger
 
     def answering(self, champion: Served, key: str) -> tuple[Served, Served | None]:
         """The model that answers a request with this key, and the one that scores it in the shadow."""
