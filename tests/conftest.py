@@ -110,7 +110,7 @@ def post(uri: str, path: str, body: dict) -> tuple[int, dict]:
 
 
 # The states of `make simulate`'s whole loop, in order.
-LOOP = ["Healthy", "Degraded", "Retraining", "Validating", "Deploying", "Healthy"]
+LOOP = ["Healthy", "Degraded", "Retraining", "Validating", "Shadowing", "Deploying", "Healthy"]
 
 
 def states(output: str) -> list[str]:

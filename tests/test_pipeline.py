@@ -531,6 +531,10 @@ def test_make_simulate_goes_round_the_loop_and_leaves_the_project_as_it_was(sess
     before = workspace(session.project)
     output = session.run("simulate", "make", "simulate")
     assert states(output) == LOOP, output
+    # In the shadow, the challenger scored the window's requests beside the champion, answering none.
+    shadowed = re.search(r"shadow traffic: (\d+) requests .*?, 0 failed, answered by (\S+) .*?"
+                         r"rollout report: (\d+) records both scored.*rollout gate passed", output)
+    assert shadowed and shadowed[1] == shadowed[3] and "," not in shadowed[2], output
     switch = re.search(r"switched from (\S+) to (\S+) under traffic: (\d+) requests .*?, (\d+) failed", output)
     assert switch and switch[1] != switch[2] and int(switch[3]) > 0 and switch[4] == "0", output
     assert workspace(session.project) == before

@@ -170,8 +170,7 @@ class RolloutGate(Section):
     """What the rollout report must show before `make promote` (when `required`) makes the challenger champion."""
     required: bool
     min_requests: Positive  # records both models scored
-    min_labelled: Positive  # labelled records needed to judge quality; fewer: agreement and PSI judge
-    max_quality_drop: AtLeastZero  # the challenger's gates.champion.metric may be this much worse, on the same records
+    min_labelled: Positive  # labelled records needed to judge quality (gates.champion's metric and tolerance)
     min_agreement: Annotated[float, rule(lambda v: 0 <= v <= 1, "a share from 0 to 1")]  # classification
     max_prediction_psi: PositiveNumber  # the challenger's predictions against the champion's
 

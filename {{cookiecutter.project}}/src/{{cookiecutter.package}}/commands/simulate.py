@@ -1,8 +1,8 @@
 """`make simulate`: the MLOps loop end to end on this project, shown as a console dashboard.
 
 Serve the champion, send it healthy and then drifted traffic with labels, watch the monitor move it to
-Degraded, retrain on the labelled traffic, validate against the champion, deploy under traffic and
-come back to Healthy (simulation/loop.py). It all happens in a throwaway copy of the project with its
+Degraded, retrain on the labelled traffic, validate against the champion, run it in the shadow on live
+traffic, deploy under traffic and come back to Healthy (simulation/loop.py). It all happens in a throwaway copy of the project with its
 own API on a free port of 127.0.0.1 (simulation/sandbox.py): nothing here changes, and the copy and
 the server are gone at the end. It needs the pipeline's outputs: `make repro` first.
 """
@@ -68,7 +68,8 @@ def main(argv: list[str]) -> None:
         board.say(f"a copy of the project in {folder}: the champion on {params.gates.champion.base}, retraining "
                   "on a worktree; MLflow, the DVC cache and new data in the copy")
         sandbox.create({"incoming": {"location": str(sandbox.incoming)},
-                        "serve": {"reload_seconds": 0.5, "log_seconds": 0.5}}, params.gates.champion.base)
+                        "serve": {"reload_seconds": 0.5, "log_seconds": 0.5},
+                        "rollout": {"challenger": None, "canary_share": 0.0}}, params.gates.champion.base)
         server, api = start_api(sandbox, board)
         try:
             os.chdir(sandbox.live)  # the monitor reads the live checkout, as it would on the server

@@ -7,8 +7,9 @@ model's latency (answering, and scoring in the shadow), the PSI of the challenge
 the champion's, and, on the labelled records, each model's quality with a 95% bootstrap interval.
 
 The gate (`rollout.gate`) needs enough records both scored; then, with enough labels, the challenger's
-`gates.champion.metric` no worse than the champion's beyond the tolerance, on the same records; with
-fewer, predictions alike: agreement (classification) and PSI.
+`gates.champion.metric` no worse than the champion's beyond `gates.champion.tolerance`, on the same
+records (the champion gate's rule, on live traffic); with fewer, predictions alike: agreement
+(classification) and PSI.
 """
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..serving.request_log import LOG, read_labels, read_parts
 from .statistics import bin_categories, bin_numbers, psi
 
 ROLES = ("champion", "challenger")
-RESAMPLES = 1000  # bootstrap resamples for the quality intervals
+RESAMPLES = 500  # bootstrap resamples for the quality intervals (each scores both models once)
 
 
 def scored_by_both(log: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -119,8 +120,9 @@ def judge(report: dict, params: Params) -> dict:
     checks.append(_check("records", records, f">= {gate.min_requests}", records >= gate.min_requests))
     judged = report["quality"]
     if judged["labelled"] >= gate.min_labelled and "worse_by" in judged:
-        checks.append(_check(f"{judged['metric']} worse by", judged["worse_by"], f"<= {gate.max_quality_drop}",
-                             judged["worse_by"] <= gate.max_quality_drop))
+        tolerance = params.gates.champion.tolerance
+        checks.append(_check(f"{judged['metric']} worse by", judged["worse_by"], f"<= {tolerance}",
+                             judged["worse_by"] <= tolerance))
     else:
         if params.task == "classification":
             alike = report["agreement"]["agreement"]

@@ -110,8 +110,8 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
 
     @app.get("/version")
     def version():
-        served = champion.current
-        return served.describe() if served else not_ready()
+        served, beside = champion.current, challenger.watched.current if challenger else None
+        return {**served.describe(), "challenger": beside.describe() if beside else None} if served else not_ready()
 
     @app.post("/predict")
     async def predict(request: Request):

@@ -1,15 +1,17 @@
 """The loop's story, told as a console dashboard: one line per traffic window (requests, their rate,
 the monitor's verdict) and one per change of state.
 
-    Healthy -> Degraded -> Retraining -> Validating -> Deploying -> Healthy
+    Healthy -> Degraded -> Retraining -> Validating -> Shadowing -> Deploying -> Healthy
 
 The API serves the champion in the sandbox's live checkout. Healthy traffic (rows of the train split)
 comes with its labels; then drifted traffic, moved on the feature the model leans on most (drifted_rows).
 Each window is collected from the request log as a batch and judged as drift-check judges one
 (monitoring/judge.py, judge_batch). On a verdict to retrain, the labelled traffic joins train in the candidate
-checkout (`make intake-labels`, `dvc repro`), `make gates` judges it against the champion, and a pass is
-merged into the base branch, checked out and promoted, while traffic goes on; the API switches to it.
-A refusal goes back to Degraded, and the champion stays.
+checkout (`make intake-labels`, `dvc repro`) and `make gates` judges it against the champion; a pass is
+served as the challenger in the shadow for a window of traffic (params.yaml's rollout.challenger: the
+branch), and the rollout report judges it on that traffic; then it is merged into the base branch,
+checked out and promoted, while traffic goes on, and the API switches to it. A refusal by either gate
+goes back to Degraded, and the champion stays.
 """
 
 import json
@@ -21,12 +23,14 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..config import Params, load_params
 from ..data.features import feature_columns, is_numeric
 from ..data.tables import read_table
-from ..errors import UserError
+from ..errors import PARAMS_FILE, UserError
 from ..monitoring.judge import judge_batch
+from ..monitoring.rollout import rollout_report
 from ..monitoring.simulate import simulate
 from ..monitoring.verdict import DriftSummary, importance_shares
 from ..serving.request_log import collect
@@ -62,6 +66,10 @@ class Api:
     def version(self) -> str | None:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=10) as answer:
             return json.loads(answer.read()).get("model_version")
+
+    def challenger(self) -> str | None:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/version", timeout=10) as answer:
+            return (json.loads(answer.read()).get("challenger") or {}).get("model_version")
 
 
 def drifted_feature(params: Params, frame: pd.DataFrame) -> str:
@@ -146,24 +154,67 @@ def story(board: Board, sandbox: Sandbox, api: Api, package: str, drift: str) ->
         board.enter("Degraded", f"the gates refused the retrained model; {champion} stays the champion")
         return
 
+    sandbox.git(sandbox.candidate, "add", "--all")
+    sandbox.git(sandbox.candidate, "commit", "--quiet", "--message", "retrained on the labelled traffic")
+    board.enter("Shadowing", "the retrained model (branch retrain) scores every request beside the champion")
+    report = shadow(board, sandbox, api, params, drifted(2))
+    if not report["gate"]["passed"]:
+        failed = [check["name"] for check in report["gate"]["checks"] if not check["passed"]]
+        board.enter("Degraded", f"the rollout gate refused it ({', '.join(failed)}); {champion} stays the champion")
+        return
+
     board.enter("Deploying", f"merged into {params.gates.champion.base}, checked out and promoted, under traffic")
-    deployed = deploy(sandbox, api, params, package, drifted(2), champion)
+    deployed = deploy(sandbox, api, params, package, drifted(3), champion)
     board.say(f"switched from {champion} to {api.version()} under traffic: {traffic(deployed)}")
     if deployed.failed:
         raise UserError(f"simulate: {deployed.failed} request(s) failed during the switch: {deployed.problems[:3]}")
     params = load_params()
-    summary = window(board, api, params, drifted(3), f"traffic with {moved}, the retrained model")
+    summary = window(board, api, params, drifted(4), f"traffic with {moved}, the retrained model")
     if summary.retrain:
         board.enter("Degraded", "; ".join(summary.reasons))
     else:
         board.enter("Healthy", f"serving {api.version()}")
 
 
+def shadow(board: Board, sandbox: Sandbox, api: Api, params: Params, rows: pd.DataFrame) -> dict:
+    """Name the candidate's branch as the challenger in the live checkout's params.yaml, which the API
+    reads while it runs; send `rows`; the rollout report on them. params.yaml is put back after."""
+    params_file = sandbox.live / PARAMS_FILE
+    original = params_file.read_text(encoding="utf-8")
+    settings = yaml.safe_load(original)
+    settings["rollout"] = {**settings["rollout"], "challenger": "retrain", "canary_share": 0.0}
+    params_file.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 60
+        while api.challenger() is None:
+            if time.monotonic() > deadline:
+                raise UserError("simulate: the API did not load the challenger within 60 s (its lines are above)")
+            time.sleep(0.2)
+        sent = send(api.port, rows, params.target)
+        time.sleep(params.serve.log_seconds + 0.5)  # the log writes its parts
+        report = rollout_report(params)
+    finally:
+        params_file.write_text(original, encoding="utf-8")
+    board.say(f"shadow traffic: {traffic(sent)}; {rollout_summary(report)}")
+    return report
+
+
+def rollout_summary(report: dict) -> str:
+    agreement, quality = report["agreement"], report["quality"]
+    alike = (f"agreement {agreement['agreement']:.0%}" if "agreement" in agreement
+             else f"mean absolute difference {agreement['mean_absolute_difference']:.3g}")
+    text = (f"rollout report: {report['records']} records both scored, {alike}, "
+            f"prediction PSI {report['prediction_psi']}")
+    metric = quality["metric"]
+    if metric in quality.get("champion", {}) and metric in quality.get("challenger", {}):
+        text += (f"; {metric} {quality['champion'][metric]:.3g} (champion) vs {quality['challenger'][metric]:.3g} "
+                 f"on {quality['labelled']} labelled")
+    return text + f"; rollout gate {'passed' if report['gate']['passed'] else 'failed'}"
+
+
 def deploy(sandbox: Sandbox, api: Api, params: Params, package: str, rows: pd.DataFrame, champion: str) -> Sent:
     """Merge the candidate, check it out and promote it, while a client sends `rows` until the API
     answers with the new model; what that client sent."""
-    sandbox.git(sandbox.candidate, "add", "--all")
-    sandbox.git(sandbox.candidate, "commit", "--quiet", "--message", "retrained on the labelled traffic")
     switched, result = threading.Event(), {}
 
     def keep_sending() -> None:
