@@ -71,9 +71,9 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
 
     batcher = Batcher(answer_one, answer_many, settings.batch_max_rows, settings.batch_max_wait_ms)
     watched = [champion] + ([challenger.watched] if challenger else [])
-    shadow = Shadow(lambda served, records: predictions(served, pd.DataFrame.from_records(records),
-                                                        contract.target)["predictions"],
-                    logs.answers, challenger.timeout) if challenger else None
+    shadow = Shadow(lambda served, records: served.model.predict(
+        model_features(served.model, pd.DataFrame.from_records(records), contract.target)).tolist(),
+        logs.answers, challenger.timeout) if challenger else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -188,14 +188,18 @@ def parse_json(body: bytes):
         raise BadRequest([{"field": BODY, "expected": "a JSON object", "found": f"not JSON ({error})"}]) from None
 
 
+def model_features(model, frame: pd.DataFrame, target: str | None) -> pd.DataFrame:
+    """The records' columns the model was fitted on, in its order (a missing one: all missing)."""
+    return frame.reindex(columns=list(getattr(model, "feature_names_in_", feature_columns(frame, target or ""))))
+
+
 def predictions(served: Served, frame: pd.DataFrame, target: str | None) -> dict:
     """The model's answers for the records, with each class's probability where the model gives them.
 
     A pipeline's transforms run once for both (as Pipeline.predict and predict_proba each would run
     them): on a small request they are most of the cost."""
     model = served.model
-    columns = list(getattr(model, "feature_names_in_", feature_columns(frame, target or "")))
-    features = frame.reindex(columns=columns)
+    features = model_features(model, frame, target)
     if isinstance(model, Pipeline):
         features, model = model[:-1].transform(features), model[-1]
     answer = {"predictions": model.predict(features).tolist()}
