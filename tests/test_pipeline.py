@@ -402,7 +402,7 @@ def test_push_fills_the_default_remote_beside_the_project(session):
 @pytest.mark.slow
 def test_the_everyday_commands_work(session):
     for target in ("setup", "repro", "gates", "drift-gate", "promote", "metrics", "exp", "exps", "plots", "test",
-                   "push", "pull", "remote-s3", "lock", "clean"):
+                   "push", "pull", "remote-s3", "lock", "clean", "serve", "collect", "rollout-report", "simulate"):
         assert f"make {target}" in session.outputs["help"]
     assert "dvc_plots/index.html" in session.outputs["plots"]  # the file itself goes with make clean
     assert "Everything is up to date" in session.outputs["pull"]
@@ -513,6 +513,9 @@ def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_t
         output = session.run("collect", "make", "collect")
         assert f"{len(records)} answered records (10 labelled)" in output, output
         assert "is now the current batch" in output and (project / f"{current}.dvc").is_file()
+        # No challenger scored this traffic: the rollout report has nothing to compare, and says so.
+        report = subprocess.run(["make", "rollout-report"], cwd=project, env=session.env, capture_output=True, text=True)
+        assert report.returncode != 0 and "no request was scored by a challenger yet" in report.stderr, report
     finally:  # the sample's batch back, and no traffic left for later tests
         session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
         session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
