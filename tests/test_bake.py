@@ -192,6 +192,13 @@ def test_bad_answers_stop_with_one_clear_line_and_generate_nothing(tmp_path, ans
     assert list(tmp_path.iterdir()) == []
 
 
+def test_hadolint_finds_nothing_in_the_dockerfile(tmp_path):
+    project = bake(tmp_path)
+    linted = subprocess.run([str(Path(sys.executable).parent / "hadolint"), "Dockerfile"], cwd=project,
+                            capture_output=True, text=True)
+    assert linted.returncode == 0 and not linted.stdout.strip(), linted.stdout + linted.stderr
+
+
 def test_the_readme_documents_every_prompt_in_order():
     readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
     documented = re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE)

@@ -10,6 +10,8 @@ import io
 import json
 import re
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, post, serve, states
+from containers import CannotStart, Engine, build_base_image, start_engine
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -402,7 +405,8 @@ def test_push_fills_the_default_remote_beside_the_project(session):
 @pytest.mark.slow
 def test_the_everyday_commands_work(session):
     for target in ("setup", "repro", "gates", "drift-gate", "promote", "metrics", "exp", "exps", "plots", "test",
-                   "push", "pull", "remote-s3", "lock", "clean", "serve", "collect", "rollout-report", "simulate"):
+                   "push", "pull", "remote-s3", "lock", "clean", "serve", "collect", "rollout-report", "image",
+                   "simulate"):
         assert f"make {target}" in session.outputs["help"]
     assert "dvc_plots/index.html" in session.outputs["plots"]  # the file itself goes with make clean
     assert "Everything is up to date" in session.outputs["pull"]
@@ -520,6 +524,79 @@ def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_t
         session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
         session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
         subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)
+
+
+@pytest.fixture(scope="module")
+def docker(tmp_path_factory) -> Iterator[tuple[Engine, str]]:
+    """A Docker engine of the tests' own and the base image to build on (tests/containers.py)."""
+    root = tmp_path_factory.mktemp("docker")
+    try:
+        engine = start_engine(root)
+    except CannotStart as reason:
+        pytest.skip(f"Docker cannot start here: {reason}")
+    try:
+        yield engine, build_base_image(engine, root)
+    finally:
+        engine.stop()
+
+
+@pytest.mark.slow
+def test_the_api_image_builds_and_answers_from_a_container_as_a_user_without_privileges(session, docker, tmp_path):
+    if yaml.safe_load((session.project / "params.yaml").read_text())["task"] != "classification":
+        pytest.skip("one sample builds the image: the classification one")
+    (engine, base), project, image = docker, session.project, "my-ml-project-api:test"
+    # The engine's builds have no network of their own: they take the host's, to download the lock.
+    build = ("make", "image", f"IMAGE={image}", f"DOCKER_BUILD_ARGS=--network host --build-arg BASE_IMAGE={base}")
+
+    def make_image() -> tuple[str, float]:
+        started = time.monotonic()
+        built = subprocess.run(build, cwd=project, env={**session.env, **engine.env, "PATH": session.env["PATH"]},
+                               capture_output=True, text=True)
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr
+        return built.stdout, time.monotonic() - started
+
+    _, cold = make_image()
+    module = project / "src/my_ml_project/serving/app.py"
+    original = module.read_text()
+    module.write_text(original + "\n# a change of code\n")
+    try:
+        rebuilt, warm = make_image()
+    finally:
+        module.write_text(original)
+    dependencies = re.search(r"Step \d+/\d+ : RUN [^\n]*-r /build/requirements.lock[^\n]*\n ---> ([^\n]*)", rebuilt)
+    assert dependencies and dependencies[1] == "Using cache", rebuilt  # a change of code installs nothing
+
+    evaluated = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", TEST_SPLIT))
+    port = free_port()
+    started = time.monotonic()
+    container = engine.run("run", "--detach", "--network", "host", "--env", "HOST=127.0.0.1", "--env", f"PORT={port}",
+                           image).stdout.strip()
+    try:
+        while True:
+            try:
+                status, answer = post(f"http://127.0.0.1:{port}", "/predict", {"records": evaluated["records"]})
+                if status == 200:
+                    break
+            except OSError:  # not listening yet
+                pass
+            assert time.monotonic() - started < 120, engine.run("logs", container).stdout
+            time.sleep(0.2)
+        first_answer = time.monotonic() - started
+        assert answer["predictions"] == evaluated["predictions"], answer
+        assert engine.run("exec", container, "id", "-u").stdout.strip() == "10001"
+        while engine.run("inspect", "--format", "{{.State.Health.Status}}", container).stdout.strip() != "healthy":
+            assert time.monotonic() - started < 120, engine.run("inspect", container).stdout
+            time.sleep(1)
+        # Stopped as an orchestrator stops it, it writes its request log, in the one folder it may write.
+        engine.run("stop", container)
+        engine.run("cp", f"{container}:/home/app/data/incoming/log", str(tmp_path / "log"))
+        assert list((tmp_path / "log").glob("*.parquet")), "the container logged no answer"
+        size = int(engine.run("image", "inspect", "--format", "{{.Size}}", image).stdout)
+        print(f"image {size / 1e6:.0f} MB on the test base; built in {cold:.0f} s, {warm:.1f} s after a change of "
+              f"code; first answer {first_answer:.1f} s after docker run")
+    finally:
+        engine.run("rm", "--force", container, check=False)
+        engine.run("rmi", "--force", image, check=False)
 
 
 def workspace(project: Path) -> dict[str, str]:

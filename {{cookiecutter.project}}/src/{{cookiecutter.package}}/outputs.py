@@ -24,8 +24,12 @@ def dvc(*args: str) -> subprocess.CompletedProcess:
 
 
 def git(*args: str) -> subprocess.CompletedProcess:
-    """Run git in the project, its output captured: callers read the record it keeps."""
-    return subprocess.run(["git", *args], capture_output=True, text=True)
+    """Run git in the project, its output captured: callers read the record it keeps. Where git is not
+    installed (the API's container image), it fails as git does outside a repository."""
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True)
+    except FileNotFoundError:
+        return subprocess.CompletedProcess(["git", *args], 127, "", "git is not installed")
 
 
 def recorded_md5(path: str | Path, lock_text: str | None = None) -> str | None:
