@@ -140,6 +140,16 @@ def test_a_canary_answers_its_keys_every_time_and_the_champion_scores_them_in_th
     assert set(by_canary["shadow_version"]) == {"md5:0123456789ab"} and by_canary["shadow_prediction"].notna().all()
 
 
+def test_a_canary_that_fails_fails_only_its_own_requests_and_a_share_of_0_ends_it(serve_beside):
+    api, challenger = serve_beside(Failing(), share=1.0)
+    status, answer = call(api.url, "/predict", {"key": "caller", "records": [GOOD]})
+    assert status == 500 and answer["detail"][0]["model_version"] == "md5:fedcba987654", answer
+    assert "this challenger is broken" in answer["detail"][0]["error"]
+    assert call(api.url, "/health")[0] == 200
+    challenger.share = 0.0
+    assert call(api.url, "/predict", {"key": "caller", "records": [GOOD]})[0] == 200
+
+
 def write_log(rows: list[dict], feedback: list[dict]) -> None:
     for folder, part in (("incoming/log", rows), ("incoming/feedback", feedback)):
         writer = PartWriter(fsspec.filesystem("file"), str(Path(folder).resolve()), 1000, 3600)

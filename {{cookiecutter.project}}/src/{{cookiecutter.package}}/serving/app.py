@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 from ..config import Serve
 from ..data.contract import Contract
 from ..data.features import feature_columns
-from .batching import Batcher
+from .batching import Batcher, ModelFailed
 from .inputs import BODY, BadRequest, check_label, check_records, request_contract, request_records
 from .model import Served, Watched
 from .request_log import PartWriter
@@ -97,6 +97,10 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
     @app.exception_handler(BadRequest)
     def refuse(_: Request, error: BadRequest) -> JSONResponse:
         return JSONResponse({"detail": error.problems}, status_code=422)
+
+    @app.exception_handler(ModelFailed)
+    def model_failed(_: Request, error: ModelFailed) -> JSONResponse:
+        return JSONResponse({"detail": [{"model_version": error.version, "error": str(error)}]}, status_code=500)
 
     @app.exception_handler(TooLarge)
     def too_large(_: Request, __: TooLarge) -> JSONResponse:

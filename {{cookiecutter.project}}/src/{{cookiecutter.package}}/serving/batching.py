@@ -4,7 +4,8 @@ A single-row request costs mostly per-call overhead (the contract check, the pip
 so requests are answered in batches: while one batch is computed, the requests that arrive queue up,
 and the next batch takes all of them (at most `max_rows` rows), waiting up to `max_wait_ms` for more
 when that is set. A batch whose records all pass is predicted at once; one with a broken or a warned
-rule is answered request by request, so each request still gets its own answer, warning or 422.
+rule, or that the model fails on, is answered request by request, so each request still gets its own
+answer, warning, 422, or 500 naming the model that failed.
 One batch is computed at a time, off the event loop, which goes on reading requests meanwhile.
 """
 
@@ -36,7 +37,7 @@ class Batcher:
         future = asyncio.get_running_loop().create_future()
         self.queue.put_nowait(Job(served, records, future))
         result = await future
-        if isinstance(result, BadRequest):
+        if isinstance(result, Exception):  # a BadRequest (422), or the model failed (500)
             raise result
         return result
 
@@ -65,7 +66,8 @@ class Batcher:
             rows += len(job.records)
 
     def answer(self, jobs: list[Job]) -> list:
-        """Each job's answer (or its BadRequest), in order; jobs that read the same model batched."""
+        """Each job's answer (or its BadRequest, or the model's failure), in order; jobs that read the same
+        model batched. A model that fails fails its own requests, never the batcher."""
         results: list = [None] * len(jobs)
         by_model: dict[int, list[int]] = {}
         for index, job in enumerate(jobs):
@@ -73,8 +75,11 @@ class Batcher:
         for indexes in by_model.values():
             served = jobs[indexes[0]].served
             parts = [jobs[index].records for index in indexes]
-            together = self.answer_many(served, [record for part in parts for record in part]) if len(parts) > 1 \
-                else None
+            try:
+                together = self.answer_many(served, [record for part in parts for record in part]) \
+                    if len(parts) > 1 else None
+            except Exception:  # one of the requests makes the model fail: each is answered alone
+                together = None
             if together is None:
                 for index in indexes:
                     results[index] = self.one(jobs[index])
@@ -90,3 +95,13 @@ class Batcher:
             return self.answer_one(job.served, job.records)
         except BadRequest as refused:
             return refused
+        except Exception as error:
+            return ModelFailed(job.served, error)
+
+
+class ModelFailed(Exception):
+    """The model could not answer a request that passed the contract (HTTP 500, naming the model)."""
+
+    def __init__(self, served, error: Exception):
+        super().__init__(f"{served.version}: {type(error).__name__}: {error}"[:300])
+        self.version = served.version
