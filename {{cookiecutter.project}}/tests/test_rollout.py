@@ -191,7 +191,7 @@ def test_the_rollout_report_counts_what_a_log_built_by_hand_holds(frame_params, 
     write_log(rows, feedback)
 
     report = rollout_report(load_params())
-    assert (report["champion"], report["challenger"], report["records"], report["skipped"]) == \
+    assert (report["champion"], report["challenger"], report["records"], report["unscored"]) == \
         ("md5:aaa", "md5:bbb", 10, 2)
     assert report["canary_share"] == 0.2
     assert report["agreement"] == {"agreement": 0.9, "per_class": {"big": {"records": 4, "agreement": 0.75},
@@ -237,10 +237,13 @@ def test_the_rollout_report_of_a_regression_gives_the_differences(frame_params):
     assert [c["name"] for c in report["gate"]["checks"]] == ["records", "prediction PSI"]
 
 
-def test_no_shadow_traffic_is_one_clear_error(frame_params):
+def test_no_shadow_traffic_or_none_scored_is_one_clear_error(frame_params):
     frame_params["incoming"] = {"location": "incoming", "window": 2}
     Path("params.yaml").write_text(yaml.safe_dump(frame_params))
     with pytest.raises(UserError, match="no request was scored by a challenger yet"):
+        rollout_report(load_params())
+    write_log([row(n, "big", None, error="RuntimeError: broken") for n in range(2)], [])
+    with pytest.raises(UserError, match="the shadow scored none of the 2 newest records"):
         rollout_report(load_params())
 
 

@@ -28,7 +28,8 @@ RESAMPLES = 500  # bootstrap resamples for the quality intervals (each scores bo
 
 def scored_by_both(log: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The records of the newest champion and challenger pair that both scored, one row each with the
-    two predictions, versions and times; and how many of that pair's records the shadow skipped."""
+    two predictions, versions and times; and how many of that pair's records the shadow did not score
+    (skipped, or the shadow model failed: the log's shadow_error says which)."""
     if "shadow_version" not in log:
         return pd.DataFrame(), 0
     log = log[log["shadow_version"].notna()].sort_values("time", kind="stable")
@@ -45,8 +46,8 @@ def scored_by_both(log: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     newest = pairs.iloc[-1]
     pairs = pairs[(pairs["champion_version"] == newest["champion_version"])
                   & (pairs["challenger_version"] == newest["challenger_version"])]
-    skipped = pairs["shadow_error"].notna()
-    return pairs[~skipped].reset_index(drop=True), int(skipped.sum())
+    unscored = pairs["shadow_error"].notna()
+    return pairs[~unscored].reset_index(drop=True), int(unscored.sum())
 
 
 def agreement(pairs: pd.DataFrame, task: str) -> dict:
@@ -136,13 +137,16 @@ def rollout_report(params: Params) -> dict:
     """The report of the newest champion and challenger pair in the request log, with the gate's verdict."""
     fs, root = location_fs(params.incoming.location)
     log, _ = read_parts(fs, f"{root}/{LOG}")
-    pairs, skipped = scored_by_both(log)
+    pairs, unscored = scored_by_both(log)
+    if pairs.empty and unscored:
+        raise UserError(f"{root}/{LOG}: the shadow scored none of the {unscored} newest records (shadow_error in "
+                        "the log says why: skipped, or the shadow model failed)")
     if pairs.empty:
         raise UserError(f"{root}/{LOG}: no request was scored by a challenger yet; name one in params.yaml "
                         "(rollout.challenger) and send traffic to `make serve`")
     labels = read_labels(fs, root)
     report = {"champion": pairs["champion_version"].iloc[0], "challenger": pairs["challenger_version"].iloc[0],
-              "records": int(len(pairs)), "skipped": skipped,
+              "records": int(len(pairs)), "unscored": unscored,
               "canary_share": _round((pairs["answered_by"] == "challenger").mean()),
               "agreement": agreement(pairs, params.task),
               "prediction_psi": prediction_psi(pairs, params.task, params.drift.bins),
@@ -153,7 +157,7 @@ def rollout_report(params: Params) -> dict:
 
 def markdown_report(report: dict) -> str:
     lines = [f"# Rollout: challenger {report['challenger']} against champion {report['champion']}", "",
-             f"{report['records']} records scored by both ({report['skipped']} skipped by the shadow); the "
+             f"{report['records']} records scored by both ({report['unscored']} not scored by the shadow); the "
              f"challenger answered {report['canary_share']:.1%} of them.", "",
              f"**Gate: {'pass' if report['gate']['passed'] else 'FAIL'}**", "",
              "| check | value | threshold | verdict |", "|---|---|---|---|"]
