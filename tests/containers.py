@@ -27,6 +27,7 @@ class CannotStart(Exception):
 @dataclass
 class Engine:
     daemon: subprocess.Popen
+    root: Path  # its data, state and socket
     env: dict  # the environment whose DOCKER_HOST is this engine
 
     def run(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -38,6 +39,12 @@ class Engine:
     def stop(self) -> None:
         self.daemon.terminate()
         self.daemon.wait(timeout=60)
+        # dockerd leaves the host's network namespace mounted in its state folder: unmounted, the
+        # folder can be deleted with the test's temporary files.
+        for mount in reversed(Path("/proc/mounts").read_text().splitlines()):
+            point = mount.split()[1]
+            if point.startswith(f"{self.root}/"):
+                subprocess.run(["umount", point], check=False, capture_output=True)
 
 
 def start_engine(root: Path) -> Engine:
@@ -50,7 +57,7 @@ def start_engine(root: Path) -> Engine:
                                "--exec-root", str(root / "exec"), "--pidfile", str(root / "dockerd.pid"),
                                "--host", f"unix://{socket}"], stdout=log.open("w"), stderr=subprocess.STDOUT)
     # Legacy builder: its output names each step and whether it came from the cache.
-    engine = Engine(daemon, {**os.environ, "DOCKER_HOST": f"unix://{socket}", "DOCKER_BUILDKIT": "0"})
+    engine = Engine(daemon, root, {**os.environ, "DOCKER_HOST": f"unix://{socket}", "DOCKER_BUILDKIT": "0"})
     deadline = time.monotonic() + 60
     while engine.run("info", check=False).returncode != 0:
         if daemon.poll() is not None or time.monotonic() > deadline:

@@ -178,6 +178,7 @@ def test_the_rollout_report_counts_what_a_log_built_by_hand_holds(frame_params, 
     frame_params["incoming"] = {"location": "incoming", "window": 2}
     frame_params["gates"]["champion"]["metric"] = "accuracy"
     frame_params["rollout"]["gate"].update(min_requests=10, min_labelled=50, min_agreement=0.9)
+    frame_params["drift"]["min_samples"] = 10  # PSI on the 10 records
     Path("params.yaml").write_text(yaml.safe_dump(frame_params))
     champion = ["big"] * 4 + ["small"] * 6
     challenger = ["big"] * 3 + ["small"] * 7

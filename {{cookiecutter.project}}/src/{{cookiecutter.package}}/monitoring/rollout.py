@@ -20,7 +20,7 @@ from ..data.incoming import location_fs
 from ..errors import UserError
 from ..model.metrics import Predictions, compute, metric_names, worse_by
 from ..serving.request_log import LOG, read_labels, read_parts
-from .statistics import bin_categories, bin_numbers, psi
+from .drift import compare_feature
 
 ROLES = ("champion", "challenger")
 RESAMPLES = 500  # bootstrap resamples for the quality intervals (each scores both models once)
@@ -60,15 +60,6 @@ def agreement(pairs: pd.DataFrame, task: str) -> dict:
     per_class = {str(label): {"records": int(len(group)), "agreement": _round(alike[group.index].mean())}
                  for label, group in pairs.groupby(pairs["champion"].astype(str))}
     return {"agreement": _round(alike.mean()), "per_class": per_class}
-
-
-def prediction_psi(pairs: pd.DataFrame, task: str, bins: int) -> float:
-    """PSI of the challenger's predictions against the champion's: classes, or the champion's quantile bins."""
-    if task == "regression":
-        binned = bin_numbers(pairs["champion"].to_numpy(float), pairs["challenger"].to_numpy(float), bins)
-    else:
-        binned = bin_categories(pairs["champion"].astype(str), pairs["challenger"].astype(str))
-    return round(psi(binned.reference_share, binned.current_share), 4)
 
 
 def latency(pairs: pd.DataFrame) -> dict:
@@ -128,8 +119,9 @@ def judge(report: dict, params: Params) -> dict:
         if params.task == "classification":
             alike = report["agreement"]["agreement"]
             checks.append(_check("agreement", alike, f">= {gate.min_agreement}", alike >= gate.min_agreement))
-        checks.append(_check("prediction PSI", report["prediction_psi"], f"<= {gate.max_prediction_psi}",
-                             report["prediction_psi"] <= gate.max_prediction_psi))
+        psi = report["prediction_psi"]  # None: too few records to bin (drift.min_samples)
+        checks.append(_check("prediction PSI", psi, f"<= {gate.max_prediction_psi}",
+                             psi is not None and psi <= gate.max_prediction_psi))
     return {"passed": all(check["passed"] for check in checks), "checks": checks}
 
 
@@ -149,7 +141,9 @@ def rollout_report(params: Params) -> dict:
               "records": int(len(pairs)), "unscored": unscored,
               "canary_share": _round((pairs["answered_by"] == "challenger").mean()),
               "agreement": agreement(pairs, params.task),
-              "prediction_psi": prediction_psi(pairs, params.task, params.drift.bins),
+              # As drift-check compares predictions: the same bins, and no PSI on too few records.
+              "prediction_psi": compare_feature("prediction", _as_task(pairs["champion"], params.task),
+                                                _as_task(pairs["challenger"], params.task), params.drift)["psi"],
               "latency": latency(pairs),
               "quality": quality(pairs, labels, params.task, params.gates.champion.metric, params.seed)}
     return report | {"gate": judge(report, params)}
