@@ -53,7 +53,8 @@ other = dataclasses.replace(served, model=model, md5="0" * 32, version="md5:chal
 challenger = None if mode == "alone" else Challenger(Watched(lambda: other.md5, lambda: other, 60, "challenger"), 0.0,
                                                       params.rollout.shadow_timeout_ms / 1000)
 fs, serve = fsspec.filesystem("file"), params.serve
-logs = Logs(*(PartWriter(fs, f"{{folder}}/{{name}}", serve.log_rows, serve.log_seconds) for name in ("log", "feedback")))
+logs = Logs(*(PartWriter(fs, f"{{folder}}/{{name}}", serve.log_rows, serve.log_seconds)
+              for name in ("log", "feedback")))
 app = create_app(Watched(lambda: served.md5, lambda: served, 60), load_contract(params.paths.contract), serve, logs,
                  tuple(params.prepare.drop_columns or ()), challenger)
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

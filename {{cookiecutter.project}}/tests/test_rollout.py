@@ -163,8 +163,9 @@ def row(number: int, champion, challenger, answered_by="champion", latency=10.0,
     answering, shadowing = (champion, challenger) if answered_by == "champion" else (challenger, champion)
     versions = pair if answered_by == "champion" else pair[::-1]
     return {"request_id": f"{number:032x}", "record": 0, "time": datetime.now(UTC) + timedelta(seconds=number),
-            "model_version": versions[0], "size": 1.0, "prediction": answering, "latency_ms": latency,
-            "answered_by": answered_by, "shadow_version": versions[1],
+            "model_version": versions[0], "model_md5": versions[0][4:] * 8, "size": 1.0, "prediction": answering,
+            "latency_ms": latency, "answered_by": answered_by, "shadow_version": versions[1],
+            "shadow_md5": versions[1][4:] * 8,
             "shadow_prediction": None if error else shadowing, "shadow_ms": None if error else shadow_ms,
             "shadow_error": error}
 
@@ -251,14 +252,15 @@ def test_no_shadow_traffic_or_none_scored_is_one_clear_error(frame_params):
 def test_promotion_can_require_a_passing_rollout_report_of_this_very_model(frame_params):
     params, md5 = load_params(), "fedcba987654" + "0" * 20
     with pytest.raises(UserError, match="no rollout report was written"):
-        require_rollout(None, params, md5)
-    passed = {"challenger": "md5:fedcba987654", "gate": {"passed": True, "checks": []}}
-    write_json({**passed, "challenger": "md5:0123456789ab"}, params.paths.rollout)
+        require_rollout(params, md5)
+    passed = {"challenger": "md5:fedcba987654", "challenger_md5": md5, "gate": {"passed": True, "checks": []}}
+    write_json({**passed, "challenger": "md5:0123456789ab", "challenger_md5": "0123456789ab" + "0" * 20},
+               params.paths.rollout)
     with pytest.raises(UserError, match="judged challenger md5:0123456789ab, not this model"):
-        require_rollout(None, params, md5)
+        require_rollout(params, md5)
     write_json({**passed, "gate": {"passed": False, "checks": [{"name": "agreement", "passed": False}]}},
                params.paths.rollout)
     with pytest.raises(UserError, match="the rollout gate failed: agreement"):
-        require_rollout(None, params, md5)
+        require_rollout(params, md5)
     write_json(passed, params.paths.rollout)
-    require_rollout(None, params, md5)
+    require_rollout(params, md5)

@@ -48,28 +48,22 @@ def promote_checked(mlflow, params, report: GateReport) -> None:
         print(f"promote: {name} version {current.version} holds this model already: it stays the champion")
         return
     if params.rollout.gate.required:
-        require_rollout(client, params, recorded_model)
+        require_rollout(params, recorded_model)
     reason = "; ".join(f"{g.name} {g.value} (threshold {g.threshold})" for g in report.gates)
     version = promote(mlflow, name, report.model, f"every gate passed: {reason}")
     print(f"promote: {name} version {version} is now the champion (was {was}); MLflow run {report.model.run_id}")
 
 
-def require_rollout(client, params, md5: str) -> None:
-    """The rollout report judged this model (by its MD5, or its registry version's) as the challenger, and passed."""
+def require_rollout(params, md5: str) -> None:
+    """The rollout report judged this model (by its MD5) as the challenger, and passed."""
     path = params.paths.rollout
     if not Path(path).is_file():
         raise UserError(f"{path}: promotion refused: rollout.gate.required is true and no rollout report was "
                         "written; serve this model as the challenger, then run `make rollout-report`")
     report = read_json(path)
-    judged = report.get("challenger", "")
-    if judged.startswith("md5:"):
-        same = md5.startswith(judged.removeprefix("md5:"))
-    else:
-        name, _, number = judged.rpartition("/")
-        same = client.get_run(client.get_model_version(name, number).run_id).data.tags.get(MODEL_MD5_TAG) == md5
-    if not same:
-        raise UserError(f"{path}: promotion refused: the rollout report judged challenger {judged}, not this model "
-                        f"(MD5 {md5}); serve it as the challenger and run `make rollout-report`")
+    if report.get("challenger_md5") != md5:
+        raise UserError(f"{path}: promotion refused: the rollout report judged challenger {report.get('challenger')}, "
+                        f"not this model (MD5 {md5}); serve it as the challenger and run `make rollout-report`")
     if not report["gate"]["passed"]:
         failed = [check["name"] for check in report["gate"]["checks"] if not check["passed"]]
         raise UserError(f"{path}: promotion refused: the rollout gate failed: {', '.join(failed)}")

@@ -40,6 +40,7 @@ def scored_by_both(log: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         "request_id": log["request_id"], "record": log["record"], "answered_by": log["answered_by"],
         "champion_version": log["model_version"].where(by_champion, log["shadow_version"]),
         "challenger_version": log["shadow_version"].where(by_champion, log["model_version"]),
+        "challenger_md5": log["shadow_md5"].where(by_champion, log["model_md5"]),
         "champion": log["prediction"].where(by_champion, log["shadow_prediction"]),
         "challenger": log["shadow_prediction"].where(by_champion, log["prediction"]),
         "latency_ms": log["latency_ms"], "shadow_ms": log["shadow_ms"], "shadow_error": log["shadow_error"]})
@@ -138,6 +139,7 @@ def rollout_report(params: Params) -> dict:
                         "(rollout.challenger) and send traffic to `make serve`")
     labels = read_labels(fs, root)
     report = {"champion": pairs["champion_version"].iloc[0], "challenger": pairs["challenger_version"].iloc[0],
+              "challenger_md5": pairs["challenger_md5"].iloc[0],
               "records": int(len(pairs)), "unscored": unscored,
               "canary_share": _round((pairs["answered_by"] == "challenger").mean()),
               "agreement": agreement(pairs, params.task),

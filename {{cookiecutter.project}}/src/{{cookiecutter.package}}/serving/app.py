@@ -131,7 +131,7 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
         answer = await batcher.submit(answering, records)
         now, milliseconds = datetime.now(UTC), (time.perf_counter() - started) * 1000
         rows = [{"request_id": request_id, "record": index, "time": now, "model_version": answering.version,
-                 **record, "prediction": predicted, "latency_ms": milliseconds}
+                 "model_md5": answering.md5, **record, "prediction": predicted, "latency_ms": milliseconds}
                 for index, (record, predicted) in enumerate(zip(records, answer["predictions"]))]
         if shadowing:
             role = "champion" if answering is served else "challenger"

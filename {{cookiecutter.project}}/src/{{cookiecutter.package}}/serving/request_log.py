@@ -96,8 +96,8 @@ def read_labels(fs, root: str) -> pd.Series:
 
 MARK = ".collected"  # in the log folder: the name of the last part collected
 # What the log adds to a record: the answer, and with a challenger the shadow's (serving/rollout.py).
-LOGGED = ("request_id", "record", "time", "model_version", "prediction", "latency_ms", "answered_by",
-          "shadow_version", "shadow_prediction", "shadow_ms", "shadow_error")
+LOGGED = ("request_id", "record", "time", "model_version", "model_md5", "prediction", "latency_ms", "answered_by",
+          "shadow_version", "shadow_md5", "shadow_prediction", "shadow_ms", "shadow_error")
 
 
 @dataclass

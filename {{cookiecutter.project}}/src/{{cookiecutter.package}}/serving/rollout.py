@@ -150,6 +150,7 @@ class Shadow:
 def completed(rows: list[dict], served: Served, predicted: list | None = None, milliseconds: float | None = None,
               error: str | None = None) -> list[dict]:
     """The log rows with the shadow model's version, prediction and time, or why it has none."""
-    return [{**row, "shadow_version": served.version, "shadow_prediction": None if predicted is None else predicted[i],
-             "shadow_ms": milliseconds, "shadow_error": error} for i, row in enumerate(rows)]
+    return [{**row, "shadow_version": served.version, "shadow_md5": served.md5,
+             "shadow_prediction": None if predicted is None else predicted[i], "shadow_ms": milliseconds,
+             "shadow_error": error} for i, row in enumerate(rows)]
 
