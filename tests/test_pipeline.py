@@ -8,7 +8,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from packaging.requirements import Requirement
 
 from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, post, serve, states
 from containers import CannotStart, Engine, build_base_image, start_engine
+from stack import stack
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
 # The train parameter each sample's experiments vary, and the value they try.
@@ -594,9 +597,83 @@ def test_the_api_image_builds_and_answers_from_a_container_as_a_user_without_pri
         size = int(engine.run("image", "inspect", "--format", "{{.Size}}", image).stdout)
         print(f"image {size / 1e6:.0f} MB on the test base; built in {cold:.0f} s, {warm:.1f} s after a change of "
               f"code; first answer {first_answer:.1f} s after docker run")
-    finally:
+    finally:  # the image stays, for the stack's build to start from its layers
         engine.run("rm", "--force", container, check=False)
-        engine.run("rmi", "--force", image, check=False)
+
+
+def params_edit(project: Path, changes: dict[str, dict]) -> None:
+    """Set params.yaml keys (section -> key -> value)."""
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for section, values in changes.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.mark.slow
+def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_object_store(session, docker, tmp_path):
+    """compose.yaml's stack (tests/stack.py), with the project pointed at it as the README says: the API
+    answers with the registry's champion and logs to the bucket; the monitor makes that traffic the current
+    batch and checks it for drift; retrained on its labels and promoted, the new champion is what the API,
+    built again, serves."""
+    if yaml.safe_load((session.project / "params.yaml").read_text())["task"] != "classification":
+        pytest.skip("one sample runs the stack: the classification one")
+    (engine, base), image, bucket = docker, "my-ml-project-api:test", "stack-data"
+    # A copy of the project, on the same virtualenv: the shared one stays as the later tests expect it.
+    project = tmp_path / "my-ml-project"
+    shutil.copytree(session.project, project, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+    (project / ".venv").symlink_to(session.project / ".venv")
+    user = Session.for_project(project)
+    user.env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    build = ("make", "image", f"IMAGE={image}", f"DOCKER_BUILD_ARGS=--network host --build-arg BASE_IMAGE={base}")
+    user.env |= {key: engine.env[key] for key in ("DOCKER_HOST", "DOCKER_BUILDKIT")}
+    user.run("image", *build)  # the object store's stand-in is built on it
+    started = time.monotonic()
+    with stack(engine, project, image, bucket, tmp_path, user.env) as running:
+        running.compose("up", "--detach", "mlflow")  # and what it depends on: the object store, the bucket
+        running.wait(f"{running.mlflow}/health")
+        up = time.monotonic() - started
+        user.run("remote", "make", "remote-s3", f"BUCKET={bucket}", f"ENDPOINT={running.s3}")
+        params_edit(project, {"mlflow": {"tracking_uri": running.mlflow},
+                              "incoming": {"location": f"s3://{bucket}/my-ml-project/incoming"}})
+        user.run("repro", "make", "repro")  # the run is recorded by the stack's tracking server
+        user.run("push", "make", "push")
+        assert "version 1 is now the champion" in user.run("promote", "make", "promote")
+        user.run("image with these settings", *build)
+
+        running.compose("up", "--detach", "api")
+        running.wait(f"{running.api}/health")
+        evaluated = json.loads(user.run("evaluated", "python", "-c", TEST_SPLIT))
+        status, answer = post(running.api, "/predict", {"records": evaluated["records"]})
+        assert status == 200 and answer["model_version"] == "my-ml-project/1", answer
+        assert answer["predictions"] == evaluated["predictions"], answer
+        for record, label in enumerate(evaluated["labels"]):
+            assert post(running.api, "/feedback", {"request_id": answer["request_id"], "record": record,
+                                                   "label": label})[0] == 200
+        running.compose("stop", "api")  # it writes its log to the bucket as it stops
+
+        # The monitor, on this checkout as its owner: the traffic becomes the current batch, checked for drift.
+        current = project / yaml.safe_load((project / "params.yaml").read_text())["paths"]["current"]
+        before = current.read_bytes()
+        running.env["PROJECT_USER"] = f"{os.getuid()}:{os.getgid()}"
+        monitored = running.compose("run", "--rm", "monitor")
+        records = len(evaluated["records"])
+        assert f"collect: {records} answered records ({records} labelled)" in monitored, monitored
+        assert f"drift-check: {records} current rows" in monitored and "drift gate: " in monitored, monitored
+        assert current.read_bytes() != before
+
+        # Retrained on the labels that came back and promoted, the new champion ships in a new image: the
+        # API loads only a model whose MD5 its own dvc.lock records.
+        assert f"{records} labelled rows" in user.run("intake-labels", "make", "intake-labels")
+        user.run("retrain", "make", "repro")
+        assert "version 2 is now the champion (was 1)" in user.run("promote again", "make", "promote")
+        user.run("image with the new champion", *build)
+        running.compose("up", "--detach", "api")
+        running.wait(f"{running.api}/health")
+        status, answer = post(running.api, "/predict", {"records": evaluated["records"][:3]})
+        assert status == 200 and answer["model_version"] == "my-ml-project/2", answer
+    print(f"stack: object store, bucket and tracking server up in {up:.0f} s; the whole loop "
+          f"{time.monotonic() - started:.0f} s")
 
 
 def workspace(project: Path) -> dict[str, str]:

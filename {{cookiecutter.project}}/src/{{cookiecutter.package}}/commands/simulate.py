@@ -4,7 +4,8 @@ Serve the champion, send it healthy and then drifted traffic with labels, watch 
 Degraded, retrain on the labelled traffic, validate against the champion, run it in the shadow on live
 traffic, deploy under traffic and come back to Healthy (simulation/loop.py). It all happens in a
 throwaway copy of the project with its own API on a free port of 127.0.0.1 (simulation/sandbox.py):
-nothing here changes, and the copy and the server are gone at the end. It needs the pipeline's outputs: `make repro` first.
+nothing here changes, and the copy and the server are gone at the end. It needs the pipeline's
+outputs: `make repro` first.
 """
 
 import os

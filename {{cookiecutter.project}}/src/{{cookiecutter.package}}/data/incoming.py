@@ -5,7 +5,9 @@ the label is known; batches sort by file name, so name them by time (`2026-11-30
 that produces data drops files there: a team's export job, or later the serving log's collector.
 
 The location is read with fsspec (s3fs for S3), the libraries DVC itself reads S3 with, using the DVC
-remote's endpoint, region and credentials: one set of S3 settings for the project.
+remote's endpoint, region and credentials: one set of S3 settings for the project. Where there is no DVC
+remote (the API's container image has no .dvc folder), botocore's own settings apply: AWS_ENDPOINT_URL,
+AWS_ACCESS_KEY_ID and the rest, from the environment.
 """
 
 import shutil
@@ -25,9 +27,13 @@ SUFFIXES = (".csv", ".parquet")
 
 
 def s3_options() -> dict:
-    """fsspec's options for S3 from the DVC remote's settings (endpoint, region, profile, keys)."""
+    """fsspec's options for S3 from the DVC remote's settings (endpoint, region, profile, keys), if any."""
+    from dvc.config import Config
+
     from ..remote import remote_config
 
+    if not Config.from_cwd()["core"].get("remote"):
+        return {}
     _, settings = remote_config(None)
     options = {"endpoint_url": settings.get("endpointurl"), "profile": settings.get("profile"),
                "key": settings.get("access_key_id"), "secret": settings.get("secret_access_key")}

@@ -1,0 +1,108 @@
+"""The generated compose.yaml, run for real on the tests' own engine (tests/containers.py).
+
+That engine has no bridge network, so every service runs on the host's network, on loopback ports the
+test chooses: from a copy of compose.yaml without its published ports (Compose merges lists, so no
+override can take them away) and an override file that sets the network and the ports, and stands in
+for MinIO (no registry is reachable here) with moto's S3 server, installed from PyPI into the project's
+image. The project is then pointed at the stack as its README says.
+"""
+
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from conftest import free_port
+from containers import Engine
+
+MOTO = "moto[server]==5.2.5"  # as requirements-dev.txt pins it
+OVERRIDE = """
+services:
+  objects:
+    image: {moto}
+    command: ["moto_server", "-H", "127.0.0.1", "-p", "{s3}"]
+    network_mode: host
+    healthcheck:
+      test: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{s3}/moto-api/')"]
+  bucket:
+    network_mode: host
+    environment: {{AWS_ENDPOINT_URL: "http://127.0.0.1:{s3}"}}
+  mlflow:
+    network_mode: host
+    command: ["mlflow", "server", "--host", "127.0.0.1", "--port", "{mlflow}",
+              "--backend-store-uri", "sqlite:////var/lib/mlflow/mlflow.db", "--artifacts-destination", "s3://{bucket}/mlflow"]
+    environment: {{AWS_ENDPOINT_URL: "http://127.0.0.1:{s3}", MLFLOW_S3_ENDPOINT_URL: "http://127.0.0.1:{s3}",
+                  PORT: "{mlflow}"}}
+  api:
+    network_mode: host
+    environment: {{AWS_ENDPOINT_URL: "http://127.0.0.1:{s3}", MLFLOW_TRACKING_URI: "http://127.0.0.1:{mlflow}",
+                  HOST: "127.0.0.1", PORT: "{api}"}}
+"""
+
+
+def compose_command(engine: Engine) -> list[str]:
+    """Docker's Compose plugin where it is installed, else Debian's docker-compose."""
+    if engine.run("compose", "version", check=False).returncode == 0:
+        return ["docker", "compose"]
+    assert shutil.which("docker-compose"), "neither `docker compose` nor docker-compose is installed (.ci/run installs it)"
+    return ["docker-compose"]
+
+
+@dataclass
+class Stack:
+    engine: Engine
+    command: list[str]  # docker compose with this stack's files
+    env: dict  # the project's commands' environment: the engine, the image's name, the S3 keys
+    bucket: str
+    s3: str  # the URLs of the object store, the tracking server and the API
+    mlflow: str
+    api: str
+
+    def compose(self, *args: str) -> str:
+        done = subprocess.run([*self.command, *args], env=self.env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{' '.join(args)}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
+        return done.stdout + done.stderr
+
+    def wait(self, uri: str, timeout: float = 120) -> None:
+        """Until `uri` answers 200."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(uri, timeout=5):
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, f"{uri} did not answer:\n{self.compose('logs', '--tail', '40')}"
+                time.sleep(0.5)
+
+
+@contextmanager
+def stack(engine: Engine, project: Path, image: str, bucket: str, root: Path, env: dict) -> Iterator[Stack]:
+    """The stack of `project`'s compose.yaml, its services on the host's network; down at the end."""
+    moto = "template-tests/moto:latest"
+    dockerfile = f"FROM {image}\nUSER 0\nRUN /opt/venv/bin/python -m pip install --quiet '{MOTO}'\nUSER 10001\n"
+    built = subprocess.run(["docker", "build", "--network", "host", "--tag", moto, "-"], input=dockerfile,
+                           env=engine.env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    for service in compose["services"].values():
+        service.pop("ports", None)
+    files = {"compose.yaml": compose}
+    ports = {"s3": free_port(), "mlflow": free_port(), "api": free_port()}
+    files["override.yaml"] = yaml.safe_load(OVERRIDE.format(moto=moto, bucket=bucket, **ports))
+    for name, content in files.items():
+        (root / name).write_text(yaml.safe_dump(content, sort_keys=False))
+    command = [*compose_command(engine), "--project-directory", str(project), "--project-name", "stack",
+               *(option for name in files for option in ("--file", str(root / name)))]
+    env = {**env, **engine.env, "IMAGE": image, "BUCKET": bucket, "PATH": env["PATH"]}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    running = Stack(engine, command, env, bucket, **urls)
+    try:
+        yield running
+    finally:
+        running.compose("down", "--volumes")
