@@ -15,6 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+from containers import CannotStart, Engine, build_base_image, start_engine
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 # Run under `make test`, the tests inherit its MAKELEVEL and MAKEFLAGS; a project's `make` would then act
 # as a sub-make ("make[1]: Entering directory ...") and not as the user's own command line.
@@ -191,3 +195,18 @@ def queue_grid(session: Session, workers: int, timeout: float = 900) -> str:
         assert time.monotonic() < deadline, session.outputs["queue status"]
         time.sleep(1)
     return session.outputs["queue status"]
+
+
+@pytest.fixture(scope="session")
+def docker(tmp_path_factory) -> Iterator[tuple[Engine, str]]:
+    """A Docker engine of the tests' own and the base image to build on (tests/containers.py): one for the
+    whole run, so each build of the project's image starts from the layers of the one before."""
+    root = tmp_path_factory.mktemp("docker")
+    try:
+        engine = start_engine(root)
+    except CannotStart as reason:
+        pytest.skip(f"Docker cannot start here: {reason}")
+    try:
+        yield engine, build_base_image(engine, root)
+    finally:
+        engine.stop()

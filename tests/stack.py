@@ -50,7 +50,7 @@ def compose_command(engine: Engine) -> list[str]:
     """Docker's Compose plugin where it is installed, else Debian's docker-compose."""
     if engine.run("compose", "version", check=False).returncode == 0:
         return ["docker", "compose"]
-    assert shutil.which("docker-compose"), "neither `docker compose` nor docker-compose is installed (.ci/run installs it)"
+    assert shutil.which("docker-compose"), "no `docker compose`, no docker-compose (.ci/run installs it)"
     return ["docker-compose"]
 
 

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ import yaml
 from packaging.requirements import Requirement
 
 from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, post, serve, states
-from containers import CannotStart, Engine, build_base_image, start_engine
 from stack import stack
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
@@ -527,20 +525,6 @@ def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_t
         session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
         session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
         subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)
-
-
-@pytest.fixture(scope="module")
-def docker(tmp_path_factory) -> Iterator[tuple[Engine, str]]:
-    """A Docker engine of the tests' own and the base image to build on (tests/containers.py)."""
-    root = tmp_path_factory.mktemp("docker")
-    try:
-        engine = start_engine(root)
-    except CannotStart as reason:
-        pytest.skip(f"Docker cannot start here: {reason}")
-    try:
-        yield engine, build_base_image(engine, root)
-    finally:
-        engine.stop()
 
 
 @pytest.mark.slow

@@ -2,9 +2,9 @@
 
 A new project with no secrets: push, pull request (its own and a fork's) and schedule. A team's project
 whose DVC remote is S3 on a moto server on 127.0.0.1 and whose tracking server is a real `mlflow server`,
-with their secrets: a push to main publishes; a stale dvc.lock publishes nothing; a pull request fails
-at the gate its change breaks; the monitor retrains on a drifted batch that lands in the bucket, and on
-nothing else. The template's own ci.yml, once."""
+with their secrets: a push to main publishes and builds the API's image; a stale dvc.lock publishes
+nothing; a pull request fails at the gate its change breaks; the monitor retrains on a drifted batch
+that lands in the bucket, and on nothing else. The template's own ci.yml, once."""
 
 import json
 import os
@@ -111,6 +111,7 @@ GATES = ("Gate: data contract", "Gate: model quality and champion", "Gate: drift
 
 
 UNIT_JOB, PIPELINE_JOB = "unit tests (no secrets needed)", "data contract, model quality, drift"
+IMAGE_JOB = "API image to the GitHub Container Registry"
 MONITOR_JOB = "drift check, retrain on drift"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup-python finds in the tool cache
 # The unit tests job runs a quick subset where the test is about another job: all of them run on the push.
@@ -264,13 +265,27 @@ PUBLISH = "Publish data, outputs and the champion"
 
 @pytest.mark.slow
 @needs_act
-def test_under_act_a_push_to_main_passes_every_gate_and_publishes_the_champion(team, tmp_path):
-    run = team.act("push", WORKFLOWS[0], tmp_path)
+def test_under_act_a_push_to_main_passes_every_gate_publishes_the_champion_and_builds_its_image(team, docker,
+                                                                                              tmp_path):
+    """Then the image job builds the API's image with the model main published, on the tests' engine, and
+    fails at the push: the registry cannot be reached from here."""
+    engine, base = docker
+    build = f"DOCKER_BUILD_ARGS=--network host --build-arg BASE_IMAGE={base}"
+    run = team.act("push", WORKFLOWS[0], tmp_path, "--env", f"DOCKER_HOST={engine.env['DOCKER_HOST']}",
+                   "--env", "DOCKER_BUILDKIT=0", "--env", build)
     steps = run.steps(PIPELINE_JOB)
-    assert run.returncode == 0 and [steps.get(gate) for gate in GATES] == ["passed"] * 3, run.log[-6000:]
+    assert [steps.get(gate) for gate in GATES] == ["passed"] * 3, run.log[-6000:]
     assert steps[PUBLISH] == "passed" and "version 1 is now the champion" in run.output(PIPELINE_JOB, PUBLISH)
     summary = run.summary(PIPELINE_JOB)
     assert "## Gates" in summary and "## Drift" in summary and "## Metrics against HEAD~1" in summary, summary
+    image = run.steps(IMAGE_JOB)
+    assert [image.get(step) for step in ("Pull the model", "Build the image", "Push the image")] == \
+        ["passed", "passed", "failed"], run.log[-6000:]
+    assert "ghcr.io" in run.output(IMAGE_JOB, "Push the image")
+    commit = git(team.project, "rev-parse", "HEAD").strip()
+    for tag in (commit, "latest"):
+        user = engine.run("image", "inspect", "--format", "{{.Config.User}}", f"ghcr.io/team/project:{tag}")
+        assert user.stdout.strip() == "10001:10001"
 
 
 @pytest.mark.slow
