@@ -2,9 +2,10 @@
 
 That engine has no bridge network, so every service runs on the host's network, on loopback ports the
 test chooses: from a copy of compose.yaml without its published ports (Compose merges lists, so no
-override can take them away) and an override file that sets the network and the ports, and stands in
-for MinIO (no registry is reachable here) with moto's S3 server, installed from PyPI into the project's
-image. The project is then pointed at the stack as its README says.
+override can take them away) and an override file that sets the network and the ports, names each
+service 127.0.0.1 (so the services still call each other by name, as on the stack's own network), and
+stands in for MinIO (no registry is reachable here) with moto's S3 server, installed from PyPI into the
+project's image. The project is then pointed at the stack as its README says.
 """
 
 import shutil
@@ -23,6 +24,8 @@ from containers import Engine
 
 MOTO = "moto[server]==5.2.5"  # as requirements-dev.txt pins it
 OVERRIDE = """
+x-names: &names  # the services' names, as the stack's own network would resolve them
+  extra_hosts: ["objects:127.0.0.1", "mlflow:127.0.0.1", "api:127.0.0.1"]
 services:
   objects:
     image: {moto}
@@ -31,17 +34,19 @@ services:
     healthcheck:
       test: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{s3}/moto-api/')"]
   bucket:
+    <<: *names
     network_mode: host
-    environment: {{AWS_ENDPOINT_URL: "http://127.0.0.1:{s3}"}}
+    environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}"}}
   mlflow:
+    <<: *names
     network_mode: host
     command: ["mlflow", "server", "--host", "127.0.0.1", "--port", "{mlflow}",
               "--backend-store-uri", "sqlite:////var/lib/mlflow/mlflow.db", "--artifacts-destination", "s3://{bucket}/mlflow"]
-    environment: {{AWS_ENDPOINT_URL: "http://127.0.0.1:{s3}", MLFLOW_S3_ENDPOINT_URL: "http://127.0.0.1:{s3}",
-                  PORT: "{mlflow}"}}
+    environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", MLFLOW_S3_ENDPOINT_URL: "http://objects:{s3}", PORT: "{mlflow}"}}
   api:
+    <<: *names
     network_mode: host
-    environment: {{AWS_ENDPOINT_URL: "http://127.0.0.1:{s3}", MLFLOW_TRACKING_URI: "http://127.0.0.1:{mlflow}",
+    environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", MLFLOW_TRACKING_URI: "http://mlflow:{mlflow}",
                   HOST: "127.0.0.1", PORT: "{api}"}}
 """
 

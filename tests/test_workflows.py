@@ -272,7 +272,7 @@ def test_under_act_a_push_to_main_passes_every_gate_publishes_the_champion_and_b
     engine, base = docker
     build = f"DOCKER_BUILD_ARGS=--network host --build-arg BASE_IMAGE={base}"
     run = team.act("push", WORKFLOWS[0], tmp_path, "--env", f"DOCKER_HOST={engine.env['DOCKER_HOST']}",
-                   "--env", "DOCKER_BUILDKIT=0", "--env", build)
+                   "--env", "DOCKER_BUILDKIT=0", "--env", build, "--secret", "GITHUB_TOKEN=stand-in")
     steps = run.steps(PIPELINE_JOB)
     assert [steps.get(gate) for gate in GATES] == ["passed"] * 3, run.log[-6000:]
     assert steps[PUBLISH] == "passed" and "version 1 is now the champion" in run.output(PIPELINE_JOB, PUBLISH)
@@ -281,7 +281,7 @@ def test_under_act_a_push_to_main_passes_every_gate_publishes_the_champion_and_b
     image = run.steps(IMAGE_JOB)
     assert [image.get(step) for step in ("Pull the model", "Build the image", "Push the image")] == \
         ["passed", "passed", "failed"], run.log[-6000:]
-    assert "ghcr.io" in run.output(IMAGE_JOB, "Push the image")
+    assert 'Get "https://ghcr.io/v2/"' in run.output(IMAGE_JOB, "Push the image")  # the login, with the token
     commit = git(team.project, "rev-parse", "HEAD").strip()
     for tag in (commit, "latest"):
         user = engine.run("image", "inspect", "--format", "{{.Config.User}}", f"ghcr.io/team/project:{tag}")
