@@ -12,6 +12,7 @@ import yaml
 
 from {{ cookiecutter.package }}.commands.intake import WINDOW_FILE, gather_labelled, main, take_newest
 from {{ cookiecutter.package }}.config import load_params
+from {{ cookiecutter.package }}.data.incoming import s3_options
 from {{ cookiecutter.package }}.data.tables import read_table, write_table
 from {{ cookiecutter.package }}.errors import UserError
 from {{ cookiecutter.package }}.stages.prepare import labelled_rows
@@ -84,3 +85,13 @@ def test_prepare_names_a_labelled_file_whose_columns_are_not_the_raw_datas(repo,
     with pytest.raises(UserError, match=r"data/labelled/extra.csv: expected the raw data's columns, found 1 missing "
                                         r"\(color\) and 1 more \(height\)"):
         labelled_rows("data/labelled", frame.columns, "label", [])
+
+
+def test_s3_settings_are_the_dvc_remotes_or_else_botocores_own(tmp_path, monkeypatch):
+    """The API's image has no .dvc folder: there botocore reads AWS_ENDPOINT_URL and the keys itself."""
+    monkeypatch.chdir(tmp_path)
+    assert s3_options() == {}
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / ".dvc/config").write_text("[core]\n    remote = cloud\n['remote \"cloud\"']\n"
+                                          "    url = s3://bucket/project\n    endpointurl = http://127.0.0.1:9\n")
+    assert s3_options() == {"endpoint_url": "http://127.0.0.1:9"}
