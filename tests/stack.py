@@ -61,10 +61,8 @@ def compose_command(engine: Engine) -> list[str]:
 
 @dataclass
 class Stack:
-    engine: Engine
     command: list[str]  # docker compose with this stack's files
-    env: dict  # the project's commands' environment: the engine, the image's name, the S3 keys
-    bucket: str
+    env: dict  # its environment: the engine, the image's name, the bucket's, the S3 keys
     s3: str  # the URLs of the object store, the tracking server and the API
     mlflow: str
     api: str
@@ -106,7 +104,7 @@ def stack(engine: Engine, project: Path, image: str, bucket: str, root: Path, en
                *(option for name in files for option in ("--file", str(root / name)))]
     env = {**env, **engine.env, "IMAGE": image, "BUCKET": bucket, "PATH": env["PATH"]}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    running = Stack(engine, command, env, bucket, **urls)
+    running = Stack(command, env, **urls)
     try:
         yield running
     finally:
