@@ -42,7 +42,7 @@ services:
     network_mode: host
     command: ["mlflow", "server", "--host", "127.0.0.1", "--port", "{mlflow}",
               "--backend-store-uri", "sqlite:////var/lib/mlflow/mlflow.db", "--artifacts-destination", "s3://{bucket}/mlflow"]
-    environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", MLFLOW_S3_ENDPOINT_URL: "http://objects:{s3}", PORT: "{mlflow}"}}
+    environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", PORT: "{mlflow}"}}
   api:
     <<: *names
     network_mode: host
