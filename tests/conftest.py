@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from containers import CannotStart, Engine, build_base_image, start_engine
 
@@ -49,6 +50,13 @@ def project_files(project: Path) -> set[str]:
 
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def params_edit(project: Path, change) -> None:
+    """`change(params)` applied to the project's params.yaml."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    change(params)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def free_port() -> int:

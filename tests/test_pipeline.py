@@ -19,7 +19,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, post, serve, states
+from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, params_edit, post, serve, states
 from stack import stack
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
@@ -585,15 +585,6 @@ def test_the_api_image_builds_and_answers_from_a_container_as_a_user_without_pri
         engine.run("rm", "--force", container, check=False)
 
 
-def params_edit(project: Path, changes: dict[str, dict]) -> None:
-    """Set params.yaml keys (section -> key -> value)."""
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for section, values in changes.items():
-        params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 @pytest.mark.slow
 def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_object_store(session, docker, tmp_path):
     """compose.yaml's stack (tests/stack.py), with the project pointed at it as the README says: the API
@@ -618,8 +609,12 @@ def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_obj
         running.wait(f"{running.mlflow}/health")
         up = time.monotonic() - started
         user.run("remote", "make", "remote-s3", f"BUCKET={bucket}", f"ENDPOINT={running.s3}")
-        params_edit(project, {"mlflow": {"tracking_uri": running.mlflow},
-                              "incoming": {"location": f"s3://{bucket}/my-ml-project/incoming"}})
+
+        def at_the_stack(params: dict) -> None:
+            params["mlflow"]["tracking_uri"] = running.mlflow
+            params["incoming"]["location"] = f"s3://{bucket}/my-ml-project/incoming"
+
+        params_edit(project, at_the_stack)
         user.run("repro", "make", "repro")  # the run is recorded by the stack's tracking server
         user.run("push", "make", "push")
         assert "version 1 is now the champion" in user.run("promote", "make", "promote")

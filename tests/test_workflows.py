@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from act import act, unavailable
-from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, s3_client, serve_s3
+from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, params_edit, s3_client, serve_s3
 from test_pipeline import unseen_category_row
 
 WORKFLOWS = (".github/workflows/pipeline.yml", ".github/workflows/monitor.yml")
@@ -86,12 +86,6 @@ EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 def run_steps(workflow: dict):
     """Every (job, step) of a workflow that runs a shell script."""
     return [(job, step) for job, spec in workflow["jobs"].items() for step in spec["steps"] if "run" in step]
-
-
-def params_edit(project: Path, change) -> None:
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    change(params)
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def one_island(header: str, rows: list[str]) -> list[str]:
