@@ -28,13 +28,12 @@ SUFFIXES = (".csv", ".parquet")
 
 def s3_options() -> dict:
     """fsspec's options for S3 from the DVC remote's settings (endpoint, region, profile, keys), if any."""
-    from dvc.config import Config
-
     from ..remote import remote_config
 
-    if not Config.from_cwd()["core"].get("remote"):
+    try:
+        _, settings = remote_config(None)
+    except UserError:  # no DVC remote here: botocore's own settings
         return {}
-    _, settings = remote_config(None)
     options = {"endpoint_url": settings.get("endpointurl"), "profile": settings.get("profile"),
                "key": settings.get("access_key_id"), "secret": settings.get("secret_access_key")}
     if settings.get("region"):
