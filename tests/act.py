@@ -4,17 +4,22 @@ Jobs run on this host (`-P ubuntu-latest=-self-hosted`), so no runner image is n
 workflow uses are fetched by act from GitHub, or, where `ACT_ACTIONS_DIR` names a folder of
 `<owner>/<repo>@<sha>` exports of them, taken from there (a machine that cannot reach GitHub).
 actions/setup-python finds this interpreter's Python in a planted runner tool cache, so it downloads
-nothing; act's cache server listens on 127.0.0.1 only.
+nothing; act's cache server listens on 127.0.0.1 only. The jobs' home folder is a runner's own, its uv
+cache warm (tests/act.py, runner_home).
 """
 
 import os
 import platform
 import re
+import shutil
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+from conftest import USERS_SHELL_LACKS
 
 ACT = Path(sys.executable).parent / "act"
 # act's log: "[workflow/job name]   ✅  Success - Main <step name> [1.2s]"
@@ -90,19 +95,45 @@ def tool_cache(root: Path) -> Path:
     return root
 
 
+@cache
+def warm_uv_cache() -> Path | None:
+    """This machine's uv cache, which the tests' projects filled installing their lock, if it has one."""
+    uv = Path(sys.executable).parent / "uv"  # `make test` installs it beside pytest
+    folder = Path(subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip())
+    return folder if folder.is_dir() else None
+
+
+def runner_home(home: Path) -> Path:
+    """A home folder for the jobs, as a runner's: its caches in ~/.cache, where the workflows' actions/cache
+    steps look. Its uv cache starts as hard links to this machine's (a copy in a second or two, where a cold
+    cache downloads every wheel again in each job); the workflows' `uv cache prune --ci` then prunes the
+    links, never this machine's cache."""
+    uv_cache = home / ".cache" / "uv"
+    if not uv_cache.exists():
+        uv_cache.parent.mkdir(parents=True)
+        warm = warm_uv_cache()
+        if warm is None or subprocess.run(["cp", "-al", str(warm), str(uv_cache)], capture_output=True).returncode:
+            shutil.rmtree(uv_cache, ignore_errors=True)  # another file system: the jobs fill a cold cache
+    return home
+
+
 def act(repository: Path, event: str, *args: str, scratch: Path, env: dict | None = None,
         timeout: float = 1800) -> ActRun:
     """Run `act EVENT ARGS` in `repository`; its own caches and work folders under `scratch`."""
     tools = tool_cache(scratch / "toolcache")
+    home = runner_home(scratch / "home")
     command = [str(ACT), event, "-P", "ubuntu-latest=-self-hosted", "--cache-server-addr", "127.0.0.1",
                "--artifact-server-addr", "127.0.0.1", "--cache-server-path", str(scratch / "cache"),
-               "--env", f"RUNNER_TOOL_CACHE={tools}", "--env", f"AGENT_TOOLSDIRECTORY={tools}"]
+               "--env", f"RUNNER_TOOL_CACHE={tools}", "--env", f"AGENT_TOOLSDIRECTORY={tools}",
+               "--env", f"HOME={home}", "--env", f"XDG_CACHE_HOME={home / '.cache'}"]
     actions = os.environ.get("ACT_ACTIONS_DIR")
     if actions:
         command += [argument for folder in sorted(Path(actions).glob("*/*@*")) for argument in
                     ("--local-repository", f"{folder.parent.name}/{folder.name}={folder}")]
-    # Each job's work folder and act's own cache under `scratch`, not the user's home.
-    run_env = {**(env or os.environ), "XDG_CACHE_HOME": str(scratch / "xdg-cache")}
+    # The jobs get act's environment, as a runner's shell; act's own cache and each job's work folder go
+    # under `scratch`, not the user's home.
+    run_env = {key: value for key, value in (env or os.environ).items() if key not in USERS_SHELL_LACKS}
+    run_env["XDG_CACHE_HOME"] = str(scratch / "xdg-cache")
     result = subprocess.run([*command, *args], cwd=repository, env=run_env, capture_output=True, text=True,
                             timeout=timeout)
     log = COLOUR.sub("", result.stdout + result.stderr)

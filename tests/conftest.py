@@ -155,6 +155,11 @@ def create_bucket(endpoint: str, bucket: str) -> None:
     s3_client(endpoint).create_bucket(Bucket=bucket)
 
 
+# What this machine's environment may set that a user's shell does not: another virtualenv, and the switch
+# that stops Python writing its bytecode cache (each stage would compile its imports again on every run).
+USERS_SHELL_LACKS = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+
+
 @dataclass
 class Session:
     """A baked project, and what each command run in it printed, by step name."""
@@ -170,7 +175,7 @@ class Session:
     @classmethod
     def for_project(cls, project: Path) -> "Session":
         """Commands run as a user's would after `make setup`: the project's virtualenv first on PATH."""
-        env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        env = {key: value for key, value in os.environ.items() if key not in USERS_SHELL_LACKS}
         env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
         return cls(project, env)
 

@@ -108,7 +108,8 @@ UNIT_JOB, PIPELINE_JOB = "unit tests (no secrets needed)", "data contract, model
 IMAGE_JOB = "API image to the GitHub Container Registry"
 MONITOR_JOB = "drift check, retrain on drift"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup-python finds in the tool cache
-# The unit tests job runs a quick subset where the test is about another job: all of them run on the push.
+# The unit tests job runs a quick subset of them: these tests are about the workflows, and the project's
+# tests themselves all run in test_pipeline's session (`make test`).
 QUICK_UNIT_TESTS = ("--env", "PYTEST_ADDOPTS=-k layout")
 needs_act = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
 
@@ -146,7 +147,7 @@ def assert_skipped_with_notice(run, job: str) -> None:
 def test_a_new_project_pushed_as_is_is_green_and_says_what_it_skipped(new_project, tmp_path):
     """Act runs both workflows as GitHub would on the first push and the first scheduled run."""
     project = new_project
-    pushed = act(project, "push", "-W", WORKFLOWS[0], scratch=tmp_path / "act")
+    pushed = act(project, "push", "-W", WORKFLOWS[0], *QUICK_UNIT_TESTS, scratch=tmp_path / "act")
     assert pushed.returncode == 0, pushed.log[-6000:]
     assert pushed.steps(UNIT_JOB)["Unit tests"] == "passed"
     steps = pushed.steps(PIPELINE_JOB)
