@@ -4,8 +4,8 @@ Jobs run on this host (`-P ubuntu-latest=-self-hosted`), so no runner image is n
 workflow uses are fetched by act from GitHub, or, where `ACT_ACTIONS_DIR` names a folder of
 `<owner>/<repo>@<sha>` exports of them, taken from there (a machine that cannot reach GitHub).
 actions/setup-python finds this interpreter's Python in a planted runner tool cache, so it downloads
-nothing; act's cache server listens on 127.0.0.1 only. The jobs' home folder is a runner's own, its uv
-cache warm (tests/act.py, runner_home).
+nothing; act's cache server listens on 127.0.0.1 only. The jobs' home folder is one of their own, its uv
+cache warm (runner_home).
 """
 
 import os
@@ -104,10 +104,10 @@ def warm_uv_cache() -> Path | None:
 
 
 def runner_home(home: Path) -> Path:
-    """A home folder for the jobs, as a runner's: its caches in ~/.cache, where the workflows' actions/cache
-    steps look. Its uv cache starts as hard links to this machine's (a copy in a second or two, where a cold
-    cache downloads every wheel again in each job); the workflows' `uv cache prune --ci` then prunes the
-    links, never this machine's cache."""
+    """A home folder for the jobs, as on a runner: the workflows' actions/cache steps save and restore
+    ~/.cache/uv, which must be the jobs' own (this machine's holds a gigabyte or more). It starts as hard
+    links to this machine's uv cache, which the tests' projects filled, so the jobs download nothing; the
+    workflows' `uv cache prune --ci` prunes the links, never this machine's cache."""
     uv_cache = home / ".cache" / "uv"
     if not uv_cache.exists():
         uv_cache.parent.mkdir(parents=True)
