@@ -109,7 +109,7 @@ IMAGE_JOB = "API image to the GitHub Container Registry"
 MONITOR_JOB = "drift check, retrain on drift"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # what setup-python finds in the tool cache
 # The unit tests job runs a quick subset of them: these tests are about the workflows, and the project's
-# tests themselves all run in test_pipeline's session (`make test`).
+# tests themselves all run in test_pipeline's classification session (`make test`).
 QUICK_UNIT_TESTS = ("--env", "PYTEST_ADDOPTS=-k layout")
 needs_act = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
 
