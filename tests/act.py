@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from conftest import USERS_SHELL_LACKS
@@ -95,9 +94,9 @@ def tool_cache(root: Path) -> Path:
     return root
 
 
-@cache
 def warm_uv_cache() -> Path | None:
-    """This machine's uv cache, which the tests' projects filled installing their lock, if it has one."""
+    """This machine's uv cache, which the tests' projects filled installing their lock, if it has one yet
+    (asked at each run: the first jobs of a run may be the ones that fill it)."""
     uv = Path(sys.executable).parent / "uv"  # `make test` installs it beside pytest
     folder = Path(subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip())
     return folder if folder.is_dir() else None
