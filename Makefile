@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 DEMO_DIR ?= build/demo
 
-.PHONY: help demo test lock clean
+.PHONY: help demo test test-fast lock clean
 
 help:  ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 demo: $(VENV)/.installed  ## bake with defaults into build/demo, set it up, run the pipeline, show the metrics
 	rm -rf $(DEMO_DIR)
@@ -16,6 +16,9 @@ demo: $(VENV)/.installed  ## bake with defaults into build/demo, set it up, run 
 
 test: $(VENV)/.installed  ## every test: baking, hooks, and the generated projects' pipelines
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed  ## while working (minutes): baking, hooks, linters, one pipeline run
+	$(BIN)/python -m pytest -m fast $(PYTEST_ARGS)
 
 lock: $(VENV)/.installed  ## re-resolve requirements-dev.txt
 	$(BIN)/uv pip compile --quiet --no-header --universal --python-version 3.11 requirements-dev.in -o requirements-dev.txt

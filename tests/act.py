@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import USERS_SHELL_LACKS
+from conftest import USERS_SHELL_LACKS, users_path
 
 ACT = Path(sys.executable).parent / "act"
 # act's log: "[workflow/job name]   ✅  Success - Main <step name> [1.2s]"
@@ -132,6 +132,7 @@ def act(repository: Path, event: str, *args: str, scratch: Path, env: dict | Non
     # The jobs get act's environment, as a runner's shell; act's own cache and each job's work folder go
     # under `scratch`, not the user's home.
     run_env = {key: value for key, value in (env or os.environ).items() if key not in USERS_SHELL_LACKS}
+    run_env["PATH"] = users_path()  # a runner's tools: uv among them, as setup-uv would leave it
     run_env["XDG_CACHE_HOME"] = str(scratch / "xdg-cache")
     result = subprocess.run([*command, *args], cwd=repository, env=run_env, capture_output=True, text=True,
                             timeout=timeout)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from containers import CannotStart, Engine, build_base_image, start_engine
+from containers import CannotStart, Engine, shared_engine, stop_engine
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 # Run under `make test`, the tests inherit its MAKELEVEL and MAKEFLAGS; a project's `make` would then act
@@ -160,6 +160,23 @@ def create_bucket(endpoint: str, bucket: str) -> None:
 USERS_SHELL_LACKS = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
 
 
+def uv_alone() -> Path:
+    """A folder holding uv alone, the one `make test` installs beside pytest: on a user's PATH as `pipx
+    install uv` leaves it, so a project's `make setup` has no uv of its own to install."""
+    folder = Path(sys.executable).parent.parent / "uv-alone"
+    folder.mkdir(exist_ok=True)
+    try:
+        (folder / "uv").symlink_to(Path(sys.executable).parent / "uv")
+    except FileExistsError:  # another worker of the run made it first
+        pass
+    return folder
+
+
+def users_path() -> str:
+    """PATH as a user's shell has it: this machine's, with uv on it."""
+    return f"{uv_alone()}{os.pathsep}{os.environ['PATH']}"
+
+
 @dataclass
 class Session:
     """A baked project, and what each command run in it printed, by step name."""
@@ -176,7 +193,7 @@ class Session:
     def for_project(cls, project: Path) -> "Session":
         """Commands run as a user's would after `make setup`: the project's virtualenv first on PATH."""
         env = {key: value for key, value in os.environ.items() if key not in USERS_SHELL_LACKS}
-        env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{env['PATH']}"
+        env["PATH"] = f"{project / '.venv/bin'}{os.pathsep}{users_path()}"
         return cls(project, env)
 
     def run(self, step: str, *command: str) -> str:
@@ -210,16 +227,64 @@ def queue_grid(session: Session, workers: int, timeout: float = 900) -> str:
     return session.outputs["queue status"]
 
 
+def run_folder(config: pytest.Config) -> Path:
+    """The temporary folder of the whole run: under pytest-xdist, the one its workers' folders are in."""
+    basetemp = config._tmp_path_factory.getbasetemp()
+    return basetemp.parent if hasattr(config, "workerinput") else basetemp
+
+
 @pytest.fixture(scope="session")
-def docker(tmp_path_factory) -> Iterator[tuple[Engine, str]]:
-    """A Docker engine of the tests' own and the base image to build on (tests/containers.py): one for the
-    whole run, so each build of the project's image starts from the layers of the one before."""
-    root = tmp_path_factory.mktemp("docker")
+def docker(request) -> tuple[Engine, str]:
+    """The Docker engine of the tests' own and the base image to build on (tests/containers.py): one for
+    the whole run, whichever worker asks first starting it, so each build of the project's image starts
+    from the layers of the one before."""
     try:
-        engine = start_engine(root)
+        return shared_engine(run_folder(request.config) / "docker")
     except CannotStart as reason:
         pytest.skip(f"Docker cannot start here: {reason}")
-    try:
-        yield engine, build_base_image(engine, root)
-    finally:
-        engine.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the run itself, after every worker has finished
+        stop_engine(run_folder(session.config) / "docker")
+
+
+# The projects that tests share (their module-scoped fixtures), longest first as measured: pytest-xdist
+# hands each to one worker whole (--dist loadgroup), in this order, so the workers start on the longest
+# and the short tests fill the end.
+LONGEST_FIRST = ("test_pipeline.py::first_run:classification", "test_workflows.py::team",
+                 "test_pipeline.py::first_run:regression", "test_team.py::team", "test_workflows.py::new_project",
+                 "test_own_data.py::project")
+# The development loop (`make test-fast`): every test not marked slow, and the one pipeline run that needs
+# only a baked, installed project's first `make repro`.
+FAST_PIPELINE = "test_pipeline.py::first_run:classification"
+
+
+def shared_project(item: pytest.Item) -> str | None:
+    """`module::fixture` (`:param` for a parametrized one) for the module-scoped fixture under every other `item` uses, or None."""
+    fixtures = item._fixtureinfo.name2fixturedefs
+    for name in reversed(item.fixturenames):  # a fixture's own fixtures come after it
+        if name in fixtures and fixtures[name][-1].scope == "module":
+            shared = f"{item.path.name}::{name}"
+            callspec = getattr(item, "callspec", None)
+            # No "]" in a group's name: pytest-xdist reads one after the "@" it appends as a parameter's.
+            return f"{shared}:{callspec.params[name]}" if callspec and name in callspec.params else shared
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups, and -m the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def order(item: pytest.Item) -> tuple[int, int]:
+        shared = shared_project(item)
+        if shared in LONGEST_FIRST:
+            return 0, LONGEST_FIRST.index(shared)
+        return (1 if shared else 2 if item.get_closest_marker("slow") else 3), 0
+
+    for item in items:
+        shared = shared_project(item)
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared))
+        if not item.get_closest_marker("slow") or (shared == FAST_PIPELINE and "session" not in item.fixturenames):
+            item.add_marker(pytest.mark.fast)
+    items.sort(key=order)  # stable: within a project, the tests keep their order

@@ -37,7 +37,8 @@ UNSEEN = {"classification": ("island", "Atlantis"), "regression": ("origin", "Ma
 
 
 @pytest.fixture(scope="module", params=["classification", "regression"])
-def session(request, tmp_path_factory) -> Session:
+def first_run(request, tmp_path_factory) -> Session:
+    """A baked project, installed, after its first `make repro`: all the fast tier needs of it."""
     task = request.param
     project = bake(tmp_path_factory.mktemp(task), task=task)
     session = Session.for_project(project)
@@ -51,6 +52,14 @@ def session(request, tmp_path_factory) -> Session:
                 f"import json; from my_ml_project.model.metrics import metric_names; "
                 f"print(json.dumps(metric_names({task!r})))")
     session.run("repro", "make", "repro")
+    return session
+
+
+@pytest.fixture(scope="module")
+def session(first_run) -> Session:
+    """The same project driven on through the rest of a user's first hour."""
+    session, project = first_run, first_run.project
+    task = yaml.safe_load((project / "params.yaml").read_text())["task"]
     session.run("gates", "make", "gates")
     session.run("promote", "make", "promote")
     session.run("status", "git", "status", "--porcelain")
@@ -266,7 +275,8 @@ def ran(output: str) -> set[str]:
 
 
 @pytest.mark.slow
-def test_the_project_installs_exactly_the_locked_versions(session):
+def test_the_project_installs_exactly_the_locked_versions(first_run):
+    session = first_run
     pins = {}
     for line in session.locked.splitlines():
         if line and not line.startswith("#"):
@@ -279,7 +289,8 @@ def test_the_project_installs_exactly_the_locked_versions(session):
 
 
 @pytest.mark.slow
-def test_repro_runs_the_five_stages_and_writes_the_metrics(session, request):
+def test_repro_runs_the_five_stages_and_writes_the_metrics(first_run):
+    session = first_run
     assert ran(session.outputs["repro"]) == set(STAGES)
     task = yaml.safe_load((session.project / "params.yaml").read_text())["task"]
     metrics = json.loads((session.project / "metrics/evaluate.json").read_text())

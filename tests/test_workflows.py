@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from act import act, unavailable
-from conftest import TEMPLATE, Session, bake, create_bucket, git, mlflow_server, params_edit, s3_client, serve_s3
+from conftest import (TEMPLATE, Session, bake, create_bucket, git, mlflow_server, params_edit, s3_client, serve_s3,
+                      users_path)
 from test_pipeline import unseen_category_row
 
 WORKFLOWS = (".github/workflows/pipeline.yml", ".github/workflows/monitor.yml")
@@ -211,7 +212,7 @@ class Team:
         (tools / "gh").write_text(f'#!/bin/sh\necho "gh $*" >> "{self.gh_log}"\n')
         (tools / "gh").chmod(stat.S_IRWXU)
         # The jobs' environment: `gh` first on PATH, and a push to github.com lands in the bare repository.
-        self.job_env = ["--env", f"PATH={tools}{os.pathsep}{os.environ['PATH']}", "--env", "GIT_CONFIG_COUNT=1",
+        self.job_env = ["--env", f"PATH={tools}{os.pathsep}{users_path()}", "--env", "GIT_CONFIG_COUNT=1",
                         "--env", f"GIT_CONFIG_KEY_0=url.{self.origin}.insteadOf",
                         "--env", "GIT_CONFIG_VALUE_0=https://github.com/team/project.git", *QUICK_UNIT_TESTS]
 
