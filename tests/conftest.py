@@ -1,5 +1,6 @@
 """Baking helpers shared by the template's tests."""
 
+import functools
 import json
 import os
 import re
@@ -160,6 +161,7 @@ def create_bucket(endpoint: str, bucket: str) -> None:
 USERS_SHELL_LACKS = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
 
 
+@functools.cache  # once a process: every project command and act run asks
 def uv_alone() -> Path:
     """A folder holding uv alone, the one `make test` installs beside pytest: on a user's PATH as `pipx
     install uv` leaves it, so a project's `make setup` has no uv of its own to install."""
@@ -262,7 +264,8 @@ FAST_PIPELINE = "test_pipeline.py::first_run:classification"
 
 
 def shared_project(item: pytest.Item) -> str | None:
-    """`module::fixture` (`:param` for a parametrized one) for the module-scoped fixture under every other `item` uses, or None."""
+    """`module::fixture` (`:param` if parametrized): the module-scoped fixture that all others `item` uses
+    build on, or None."""
     fixtures = item._fixtureinfo.name2fixturedefs
     for name in reversed(item.fixturenames):  # a fixture's own fixtures come after it
         if name in fixtures and fixtures[name][-1].scope == "module":
@@ -275,14 +278,16 @@ def shared_project(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups, and -m the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    projects = {item.nodeid: shared_project(item) for item in items}
+
     def order(item: pytest.Item) -> tuple[int, int]:
-        shared = shared_project(item)
+        shared = projects[item.nodeid]
         if shared in LONGEST_FIRST:
             return 0, LONGEST_FIRST.index(shared)
         return (1 if shared else 2 if item.get_closest_marker("slow") else 3), 0
 
     for item in items:
-        shared = shared_project(item)
+        shared = projects[item.nodeid]
         if shared:
             item.add_marker(pytest.mark.xdist_group(shared))
         if not item.get_closest_marker("slow") or (shared == FAST_PIPELINE and "session" not in item.fixturenames):

@@ -41,11 +41,6 @@ class Engine:
         return result
 
 
-def engine_at(root: Path) -> Engine:
-    # Legacy builder: its output names each step and whether it came from the cache.
-    return Engine(root, {**os.environ, "DOCKER_HOST": f"unix://{root / 'docker.sock'}", "DOCKER_BUILDKIT": "0"})
-
-
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """An exclusive lock on `path` between the test processes of one run (pytest-xdist's workers)."""
@@ -63,7 +58,8 @@ def shared_engine(root: Path) -> tuple[Engine, str]:
         refusal = root / "cannot-start"
         if refusal.exists():
             raise CannotStart(refusal.read_text())
-        engine = engine_at(root)
+        # Legacy builder: its output names each step and whether it came from the cache.
+        engine = Engine(root, {**os.environ, "DOCKER_HOST": f"unix://{root / 'docker.sock'}", "DOCKER_BUILDKIT": "0"})
         if not (root / "dockerd.pid").exists():
             try:
                 start_engine(engine)
@@ -124,8 +120,8 @@ def base_image_archive() -> tuple[Path, list[str]]:
     return cache / f"debian-python-{release}-{made_from.hexdigest()[:16]}.tar", command
 
 
-def build_base_image(engine: Engine, root: Path) -> str:
-    """Debian (this machine's release) with Python, imported as BASE_IMAGE; its name. debootstrap makes
+def build_base_image(engine: Engine, root: Path) -> None:
+    """Debian (this machine's release) with Python, imported as BASE_IMAGE. debootstrap makes
     the tree once: later runs import the archive kept in the cache (made again when missing)."""
     archive, command = base_image_archive()
     if not archive.is_file():
@@ -141,4 +137,3 @@ def build_base_image(engine: Engine, root: Path) -> str:
     with open(archive, "rb") as stream:
         subprocess.run(["docker", "import", "--change", f"ENV SSL_CERT_FILE={CERTIFICATES} PIP_CERT={CERTIFICATES}",
                         "-", BASE_IMAGE], stdin=stream, env=engine.env, check=True, capture_output=True)
-    return BASE_IMAGE
