@@ -147,6 +147,38 @@ def test_a_new_champion_is_served_without_one_failed_request(api, champion, fram
     assert all(answer["predictions"] == ["small"] for answer in after)
 
 
+def test_a_look_that_fails_as_the_model_file_is_replaced_keeps_the_old_model_and_the_next_one_loads(champion,
+                                                                                                      frame):
+    """A load failing as `dvc checkout` replaces the file (FileNotFoundError, not a UserError) leaves the old
+    model serving, said once; the next look loads the new one. It used to end the watcher: no switch, ever."""
+    features = frame.drop(columns="label")
+    champion.models["fedcba987654" * 2] = DummyClassifier(strategy="constant", constant="small").fit(
+        features, frame["label"])
+    load, looks = champion.load, []
+
+    def load_while_replaced():
+        looks.append(champion.wanted["md5"])
+        if looks.count("fedcba987654" * 2) == 1:
+            raise FileNotFoundError("models/model.joblib")
+        return load()
+
+    champion.load = load_while_replaced
+    watcher = threading.Thread(target=champion.watch, daemon=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 20
+        while champion.current is None:
+            assert time.monotonic() < deadline, "the first champion was not loaded"
+            time.sleep(0.01)
+        champion.wanted["md5"] = "fedcba987654" * 2
+        while champion.current.md5 != "fedcba987654" * 2:
+            assert watcher.is_alive() and time.monotonic() < deadline, "the new champion was not loaded"
+            time.sleep(0.01)
+        assert looks.count("fedcba987654" * 2) == 2 and champion.error is None
+    finally:
+        champion.stop.set()
+
+
 def test_requests_answered_together_each_get_their_own_answer_or_refusal(api, fitted):
     """Good and bad requests at once: the batch they share is answered request by request."""
     model, features = fitted

@@ -26,15 +26,19 @@ def save_model(model, path: str | Path) -> str:
 
 
 def load_model(path: str | Path):
-    """The model file at `path`, when it is the one dvc.lock records."""
-    expected, found = recorded_md5(path), file_md5(path) if Path(path).is_file() else None
-    if found is None:
-        raise UserError(f"{path}: file not found; run `dvc repro train` (or `dvc pull train`)")
+    """The model file at `path`, when it is the one dvc.lock records. The file is read once: the bytes
+    whose MD5 is checked are the bytes unpickled, even while `dvc checkout` replaces the file."""
+    expected = recorded_md5(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found; run `dvc repro train` (or `dvc pull train`)") from None
+    found = hashlib.md5(data).hexdigest()
     if expected != found:
         recorded = f"the {expected} dvc.lock records" if expected else "recorded in dvc.lock"
         raise UserError(f"{path}: MD5 {found} is not {recorded}, so it is not loaded (unpickling a file of "
                         f"unknown origin can run code); `dvc repro --force train` makes it anew")
-    return joblib.load(path)
+    return joblib.load(io.BytesIO(data))
 
 
 def load_recorded_bytes(data: bytes, md5: str, origin: str):

@@ -159,8 +159,8 @@ class Watched:
     def refresh(self) -> None:
         try:
             served = self.load()
-        except UserError as error:
-            self.say(f"cannot load the {self.role}: {error}")
+        except Exception as error:  # a file going while `dvc checkout` replaces it, say: the next look tries again
+            self.say(f"cannot load the {self.role}: {' '.join(str(error).split())[:300]}")
             return
         was, self.current, self.error = self.current, served, None
         print(f"serve: {self.role} now {served.version}" + (f" (was {was.version})" if was else ""), flush=True)
