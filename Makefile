@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 DEMO_DIR ?= build/demo
+# Python's default, whatever this machine's environment says: each fresh virtualenv (a baked project's,
+# a workflow job's) compiles a module once, not again in every one of the hundreds of processes the tests
+# start (importing pandas, scikit-learn and MLflow from source costs about 5 s of CPU each time).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help demo test test-fast lock clean
 
