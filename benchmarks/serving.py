@@ -3,12 +3,13 @@
 Run from the template root on a project where `make repro` and `make promote` ran (`make demo`, then
 `make -C build/demo/my-ml-project promote`):
     .venv/bin/python benchmarks/serving.py build/demo/my-ml-project
-Needs `hey` (Debian package). `make serve` runs twice, as configured and with batching off
-(serve.batch_max_rows set to 1 in params.yaml for that run, then put back): what batching buys.
-Every server listens on 127.0.0.1 only, one uvicorn worker each. For each:
+Needs `hey` (Debian package). `make serve` runs three times: as configured, with batching off
+(serve.batch_max_rows 1: what batching buys) and with two worker processes (serve.workers 2: what a
+second worker buys on this machine's cores), params.yaml put back after each. Every server listens on
+127.0.0.1 only; `mlflow models serve` runs one worker. For each:
 the time from start to the first answered request, single-row requests at 1, 8 and 32 concurrent
 clients (throughput, p50/p95/p99 latency), rows/s with 100-row requests at 8 clients, and the server's
-memory. Each load lasts SECONDS; request logging is on for `make serve` (its parts go to the project's
+memory (every process it started). Each load lasts SECONDS; request logging is on for `make serve` (its parts go to the project's
 incoming folder, and are removed afterwards when that folder held no log before).
 """
 
@@ -63,8 +64,8 @@ def start(command: list[str], cwd: Path, env: dict, ready: str, body: bytes) -> 
 
 
 def rss_mib(pid: int) -> float:
-    """Resident memory of the process and its children, in MiB."""
-    found = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True)
+    """Resident memory of the processes of the session `pid` leads (a server and its workers), in MiB."""
+    found = subprocess.run(["ps", "-o", "rss=", "--sid", str(pid)], capture_output=True, text=True)
     return sum(int(value) for value in found.stdout.split()) / 1024
 
 
@@ -104,12 +105,12 @@ def serve_ours(project: Path, env: dict, rows: list, name: str) -> dict:
     return measure(name, server, seconds, url, *bodies)
 
 
-def without_batching(params: Path) -> str:
-    """params.yaml with batching off (each request alone); the original text, to put back."""
+def with_serve_setting(params: Path, key: str, value: int) -> str:
+    """params.yaml with serve.`key` set to `value`; the original text, to put back."""
     original = params.read_text()
-    changed = re.sub(r"(\n  batch_max_rows:) *\d+", r"\1 1", original)
+    changed = re.sub(rf"(\n  {key}:) *\d+", rf"\g<1> {value}", original)
     if changed == original:
-        raise SystemExit(f"{params}: no serve.batch_max_rows to set")
+        raise SystemExit(f"{params}: no serve.{key} to set")
     params.write_text(changed)
     return original
 
@@ -127,11 +128,12 @@ def main() -> None:
     logged = [project / "data/incoming" / folder for folder in ("log", "feedback")]
     new_log = not any(folder.exists() for folder in logged)
     results = [serve_ours(project, env, rows, "make serve")]
-    original = without_batching(project / "params.yaml")
-    try:
-        results.append(serve_ours(project, env, rows, "make serve, batching off"))
-    finally:
-        (project / "params.yaml").write_text(original)
+    for label, key, value in (("batching off", "batch_max_rows", 1), ("2 workers", "workers", 2)):
+        original = with_serve_setting(project / "params.yaml", key, value)
+        try:
+            results.append(serve_ours(project, env, rows, f"make serve, {label}"))
+        finally:
+            (project / "params.yaml").write_text(original)
     if new_log:
         for folder in logged:
             shutil.rmtree(folder, ignore_errors=True)
@@ -158,10 +160,11 @@ def report(results: list[dict]) -> None:
     for result in results:
         print(f"{result['name']}: 100-row requests at 8 clients: {result['rows/s']:,.0f} rows/s; "
               f"memory {result['memory']:.0f} MiB")
-    ours, alone, theirs = results
+    ours, alone, two, theirs = results
     for clients in (8, 32):
         print(f"single-row throughput at {clients} clients: {ours[clients]['rps'] / theirs[clients]['rps']:.1f}x "
-              f"mlflow models serve's (batching: {ours[clients]['rps'] / alone[clients]['rps']:.1f}x); "
+              f"mlflow models serve's (batching: {ours[clients]['rps'] / alone[clients]['rps']:.1f}x; "
+              f"2 workers: {two[clients]['rps'] / ours[clients]['rps']:.2f}x 1 worker); "
               f"p95 {ours[clients]['p95']:.1f} ms vs {theirs[clients]['p95']:.1f} ms")
 
 

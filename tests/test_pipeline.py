@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -536,6 +537,38 @@ def test_make_serve_answers_as_evaluate_predicts_and_collect_makes_its_traffic_t
         report = subprocess.run(["make", "rollout-report"], cwd=project, env=session.env, capture_output=True, text=True)
         assert report.returncode != 0 and "no request was scored by a challenger yet" in report.stderr, report
     finally:  # the sample's batch back, and no traffic left for later tests
+        session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
+        session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
+        subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)
+
+
+@pytest.mark.slow
+def test_make_serve_with_two_workers_answers_on_one_address_into_one_log(session, tmp_path):
+    """serve.workers: 2 is two processes answering on one port, each with its model and log parts; collect
+    takes every part as one log."""
+    project = session.project
+    if yaml.safe_load((project / "params.yaml").read_text())["task"] != "regression":
+        pytest.skip("one sample runs two workers: the regression one")
+    records = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", TEST_SPLIT))["records"]
+    original, log = (project / "params.yaml").read_text(), project / "data/incoming/log"
+    params_edit(project, lambda params: params["serve"].update(workers=2))
+    current = yaml.safe_load(original)["paths"]["current"]
+    try:
+        with serve(["make", "-C", str(project), "serve", "PORT={port}"], tmp_path / "serve", "/health", session.env) as uri:
+            deadline, server_log = time.monotonic() + 120, tmp_path / "serve/server.log"
+            while server_log.read_text().count("serve: champion now") < 2:  # each worker loaded the model
+                assert time.monotonic() < deadline, server_log.read_text()
+                time.sleep(0.2)
+            with ThreadPoolExecutor(16) as clients:  # 16 at once, one record each: both workers take some
+                answers = list(clients.map(lambda record: post(uri, "/predict", {"records": [record]}), records * 2))
+        assert [status for status, _ in answers] == [200] * len(answers), answers
+        assert "2 worker processes" in server_log.read_text()
+        writers = {re.search(r"-pid(\d+)-", part.name)[1] for part in log.glob("*.parquet")}
+        assert len(writers) == 2, sorted(log.iterdir())
+        output = session.run("collect", "make", "collect")
+        assert f"{len(answers)} answered records (0 labelled)" in output, output
+    finally:  # the settings and the sample's batch back, and no traffic left for later tests
+        (project / "params.yaml").write_text(original)
         session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
         session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
         subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)

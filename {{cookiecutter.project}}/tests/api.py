@@ -67,8 +67,8 @@ def start_api(champion: Watched, folder, challenger=None) -> Api:
     (folder / "contract.yaml").write_text(CONTRACT)
     fs = fsspec.filesystem("file")
     logs = Logs(*(PartWriter(fs, str(folder / "incoming" / name), 4, 3600) for name in ("log", "feedback")))
-    settings = Serve(max_body_bytes=2000, log_rows=4, log_seconds=3600, reload_seconds=0.05, batch_max_rows=64,
-                     batch_max_wait_ms=5)
+    settings = Serve(workers=1, max_body_bytes=2000, log_rows=4, log_seconds=3600, reload_seconds=0.05,
+                     batch_max_rows=64, batch_max_wait_ms=5)
     app = create_app(champion, load_contract(folder / "contract.yaml"), settings, logs, dropped=("note",),
                      challenger=challenger)
     api = Api(uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")))

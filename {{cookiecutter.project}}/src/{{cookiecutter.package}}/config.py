@@ -158,6 +158,7 @@ class Incoming(Section):
 
 class Serve(Section):
     """The prediction API (`make serve`; HOST and PORT are the command's)."""
+    workers: Positive  # uvicorn worker processes on the one address
     max_body_bytes: Positive  # a larger request body is refused with 413
     log_rows: Positive  # the request log writes a part when this many rows have gathered ...
     log_seconds: PositiveNumber  # ... or this many seconds have passed

@@ -3,9 +3,12 @@
 It serves the champion (serving/model.py: the registry's where a tracking server is configured, else
 the model the checked-out dvc.lock names) and switches to the next one when it changes, beside a
 challenger when params.yaml's `rollout` names one (serving/rollout.py); its answers and the feedback are
-logged under incoming.location. See serving/app.py for the endpoints."""
+logged under incoming.location. serve.workers processes answer on the one address, each
+with its own model, batcher and log parts. See serving/app.py for the endpoints."""
 
 import os
+
+from fastapi import FastAPI
 
 from ..config import load_params
 from ..data.contract import load_contract
@@ -27,15 +30,28 @@ def main() -> None:
     import uvicorn
 
     params = load_params()
+    # What each worker builds its API from, checked once here: a bad setting, a missing contract or an
+    # unreachable tracking server is one error before any worker starts.
+    load_contract(params.paths.contract)
+    location_fs(params.incoming.location)
+    champion_source(params)
     host, port = os.environ.get("HOST") or "127.0.0.1", port_from(os.environ.get("PORT") or "8000")
+    workers = params.serve.workers
+    print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)"
+          f"{f', {workers} worker processes' if workers > 1 else ''}", flush=True)
+    # By import name (`__spec__`, also when run with -m), as uvicorn's worker processes need it.
+    uvicorn.run(f"{__spec__.name}:api", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def api() -> FastAPI:
+    """The API as params.yaml describes it: what each worker process builds and serves."""
+    params = load_params()
     fs, root = location_fs(params.incoming.location)
     serve = params.serve
     logs = Logs(*(PartWriter(fs, f"{root}/{folder}", serve.log_rows, serve.log_seconds) for folder in (LOG, FEEDBACK)))
     champion = Watched(*champion_source(params), serve.reload_seconds)
-    app = create_app(champion, load_contract(params.paths.contract), serve, logs,
-                     tuple(params.prepare.drop_columns or ()), Challenger.from_params(params, serve.reload_seconds))
-    print(f"serve: http://{host}:{port} (POST /predict, GET /health, GET /version, GET /docs)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return create_app(champion, load_contract(params.paths.contract), serve, logs,
+                      tuple(params.prepare.drop_columns or ()), Challenger.from_params(params, serve.reload_seconds))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ Rows are buffered in memory and written as one Parquet part when `rows` have gat
 passed since the first of them, never as one growing file; closing the log writes what is left, so a
 clean shutdown loses nothing and a crash at most the part not yet written. Parts go under
 `<incoming.location>/log/` and `/feedback/` (a folder or an S3 prefix, like the batches), named by the
-UTC time they were written, so they sort by time; `collect` turns them into the next batch.
+UTC time they were written (so they sort by time) and the process that wrote them (one of serve.workers):
+one log, whatever the number of workers. `collect` turns them into the next batch.
 """
 
 import io
+import os
 import threading
 import uuid
 from dataclasses import dataclass
@@ -22,8 +24,9 @@ LOG, FEEDBACK = "log", "feedback"
 
 
 def part_name() -> str:
-    """A name that sorts by the time it was made (to the microsecond) and is unique across servers."""
-    return f"{datetime.now(UTC):%Y-%m-%dT%H%M%S.%f}-{uuid.uuid4().hex[:8]}.parquet"
+    """A name that sorts by the time it was made (to the microsecond), names the process that wrote it (one
+    of serve.workers) and is unique across servers."""
+    return f"{datetime.now(UTC):%Y-%m-%dT%H%M%S.%f}-pid{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
 
 
 class PartWriter:
