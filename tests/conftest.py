@@ -221,10 +221,19 @@ def queue_grid(session: Session, workers: int, timeout: float = 900) -> str:
     """Queue the grid, run it with `workers` queue workers, wait for the end; the last `dvc queue status`."""
     sets = [option for key, values in GRID.items() for option in ("--set-param", f"{key}={','.join(values)}")]
     session.run("queue", "dvc", "exp", "run", "--queue", *sets)
-    session.run("start", "dvc", "queue", "start", "--jobs", str(workers))
+    start = ("dvc", "queue", "start", "--jobs", str(workers))
+    session.run("start", *start)
     deadline = time.monotonic() + timeout
-    while any(state in session.run("queue status", "dvc", "queue", "status") for state in ("Queued", "Running")):
-        assert time.monotonic() < deadline, session.outputs["queue status"]
+    stalled_since = None
+    while any(state in (status := session.run("queue status", "dvc", "queue", "status")) for state in ("Queued", "Running")):
+        assert time.monotonic() < deadline, status
+        # DVC's queue workers can all stop while experiments are still queued (treeverse/dvc#10562); DVC's
+        # advice is to start them again. Only after a while: workers just started may not be counted yet.
+        stalled = "Running" not in status and "Worker status: 0 active" in status
+        stalled_since = (stalled_since or time.monotonic()) if stalled else None
+        if stalled_since and time.monotonic() - stalled_since > 15:
+            session.run("restart", *start)
+            stalled_since = None
         time.sleep(1)
     return session.outputs["queue status"]
 
