@@ -21,12 +21,13 @@ from pathlib import Path
 from conftest import USERS_SHELL_LACKS, users_path
 
 ACT = Path(sys.executable).parent / "act"
-# act's log: "[workflow/job name]   ✅  Success - Main <step name> [1.2s]"
-STEP = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+(?:✅|❌)\s+(?P<status>Success|Failure) - Main (?P<step>.+?)"
+# act's log: "[workflow/job name]   ✅  Success - Main <step name> [1.2s]", the job's name padded with spaces
+# to the longest of a matrix's
+STEP = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+?) *\]\s+(?:✅|❌)\s+(?P<status>Success|Failure) - Main (?P<step>.+?)"
                   r"(?: \[[\d.hms]+\])?$")
-START = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+⭐ Run (?P<step>.+)$")  # "Main <name>", "Post <name>", ...
-PRINTED = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+\| ?(?P<text>.*)$")  # what a step printed
-SUMMARY = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+)\]\s+⚙\s+Summary - ")
+START = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+?) *\]\s+⭐ Run (?P<step>.+)$")  # "Main <name>", "Post <name>", ...
+PRINTED = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+?) *\]\s+\| ?(?P<text>.*)$")  # what a step printed
+SUMMARY = re.compile(r"^\[[^\]]+/(?P<job>[^\]]+?) *\]\s+⚙\s+Summary - ")
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # what pytest, DVC and others print in colour inside the job
 
 
@@ -119,6 +120,10 @@ def runner_home(home: Path) -> Path:
 def act(repository: Path, event: str, *args: str, scratch: Path, env: dict | None = None,
         timeout: float = 1800) -> ActRun:
     """Run `act EVENT ARGS` in `repository`; its own caches and work folders under `scratch`."""
+    # act copies the repository into each job without its empty folders, and a .git without objects/pack
+    # cannot take a fetch by libgit2 (DVC brings each experiment back from its temporary copy so): packed,
+    # the folder is not empty.
+    subprocess.run(["git", "repack", "-a", "-d", "-q"], cwd=repository, check=True)
     tools = tool_cache(scratch / "toolcache")
     home = runner_home(scratch / "home")
     command = [str(ACT), event, "-P", "ubuntu-latest=-self-hosted", "--cache-server-addr", "127.0.0.1",

@@ -41,17 +41,30 @@ def experiment_name(index: int) -> list[str]:
     return ["--name", f"grid-{run_id}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}-{index}"] if run_id else []
 
 
+def saved() -> set[str]:
+    """The names of this commit's experiments."""
+    listed = dvc("exp", "list", "--names-only")
+    if listed.returncode != 0:
+        raise UserError(f"dvc exp list failed: {' '.join(listed.stderr.split())[:300]}")
+    return set(listed.stdout.split())
+
+
 def run_share(params: Params, number: int, of: int) -> None:
     grid = points(params)
     mine = share(grid, number, of)
     for position, point in enumerate(mine, 1):
-        index = grid.index(point) + 1
-        print(f"experiment {position} of {len(mine)} (point {index} of the grid): {' '.join(point.options())}",
-              flush=True)
+        index, before = grid.index(point) + 1, saved()
+        options = " ".join(point.options())
+        print(f"experiment {position} of {len(mine)} (point {index} of the grid): {options}", flush=True)
         ran = subprocess.run([sys.executable, "-m", "dvc", "exp", "run", "--temp", *experiment_name(index),
                               *point.options()])
         if ran.returncode != 0:
-            raise UserError(f"dvc exp run failed for the grid's point {' '.join(point.options())} (above)")
+            raise UserError(f"dvc exp run failed for the grid's point {options} (above)")
+        # DVC can finish a run and not keep it: a commit it could not make, or not fetch back from the
+        # experiment's temporary copy (an error it logs at debug level only). Say so here, not at the end.
+        if not saved() - before:
+            raise UserError(f"dvc exp run kept no experiment for the grid's point {options}; run it again "
+                            "with `dvc exp run -v` to see why (git needs user.name and user.email set)")
 
 
 def experiments(params: Params) -> dict[str, dict]:
