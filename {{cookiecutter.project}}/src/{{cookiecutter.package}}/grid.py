@@ -59,12 +59,12 @@ def points(params: Params, path: str | Path = PARAMS_FILE) -> list[Point]:
 MISSING = object()
 
 
-def lookup(raw: dict, dotted: str):
-    """The value at a dotted params key, or MISSING."""
+def lookup(raw: dict | None, dotted: str, default=MISSING):
+    """The value at a dotted params key, or `default`."""
     value = raw
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
-            return MISSING
+            return default
         value = value[part]
     return value
 

@@ -18,7 +18,7 @@ import yaml
 from ..config import Params, load_params
 from ..console import short_number, to_github
 from ..errors import UserError, run
-from ..grid import points, runners, share
+from ..grid import lookup, points, runners, share
 from ..model.champion import base_commit
 from ..model.metrics import METRICS
 from ..outputs import dvc, git
@@ -94,14 +94,6 @@ def champion(params: Params) -> tuple[str, dict | None, dict | None]:
     return label, yaml.safe_load(shown[0].stdout), json.loads(shown[1].stdout)
 
 
-def value_at(settings: dict | None, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(settings, dict):
-            return None
-        settings = settings.get(part)
-    return settings
-
-
 def report(params: Params) -> None:
     """The comparison as Markdown: changed params and judged metrics, best first, the champion beside them."""
     keys = list(params.experiments.grid)
@@ -118,9 +110,9 @@ def report(params: Params) -> None:
 
     ranked = sorted(sorted(found), key=quality, reverse=True)
     label, champion_params, champion_metrics = champion(params)
-    rows = [[f"`{name}`", *(value_at(found[name]["params"], key) for key in keys),
+    rows = [[f"`{name}`", *(lookup(found[name]["params"], key, None) for key in keys),
              *(short_number(found[name]["metrics"].get(m)) for m in judged)] for name in ranked]
-    rows.append([f"**{label}**", *(value_at(champion_params, key) for key in keys),
+    rows.append([f"**{label}**", *(lookup(champion_params, key, None) for key in keys),
                  *(short_number((champion_metrics or {}).get(m)) for m in judged)])
     header = ["experiment", *keys, *judged]
     lines = ["## Experiments", "",
