@@ -30,7 +30,7 @@ def test_the_project_params_load():
         (lambda d: d["prepare"].update(test_size="big"), "key 'prepare.test_size': expected a number, found 'big'"),
         (lambda d: d.update(task="clustering"), "key 'task': expected one of classification, regression, found 'clustering'"),
         (lambda d: d["train"].update(modle=1), "key 'train.modle': expected one of the known keys"),
-        (lambda d: d.update(seeds=[1, 2]), "key 'seeds': expected one of the known keys (drift, evaluate, experiments, gates"),
+        (lambda d: d.update(seeds=[1, 2]), "key 'seeds': expected one of the known keys (compute, drift, evaluate, experiments, gates"),
         (lambda d: d["drift"].update(overrides={"x": {"psi_warn": 0.5}}),
          "key 'drift.overrides.x.psi_warn': expected at most the feature's psi_drift (0.2), found 0.5"),
         (lambda d: d["mlflow"].update(tracking_uri="https://me:secret@mlflow.internal"),

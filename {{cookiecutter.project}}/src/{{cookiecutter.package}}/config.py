@@ -191,6 +191,26 @@ class Experiments(Section):
     max_points: Positive  # a grid of more combinations is refused before anything runs
 
 
+# A size such as 512MiB or 4GB (the units Dask's workers take).
+BYTE_UNITS = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+              "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(" + "|".join(BYTE_UNITS) + r")$")
+Size = Annotated[str, rule(lambda v: bool(SIZE.match(v)), f"a size such as 512MiB or 4GB ({', '.join(BYTE_UNITS)})")]
+
+
+def size_bytes(size: str) -> int:
+    number, unit = SIZE.match(size).groups()
+    return int(float(number) * BYTE_UNITS[unit])
+
+
+class Compute(Section):
+    """Where the stages run (compute/): one process's memory, or a Dask cluster partition by partition."""
+    engine: Literal["pandas", "dask"]
+    scheduler: Uri | None  # a Dask scheduler's address (DASK_SCHEDULER_ADDRESS overrides it); null: a LocalCluster
+    memory_limit: Size | None  # what one process may hold (pandas) or each worker (a LocalCluster); null: free memory
+    sample_rows: Positive  # dask: train fits, and evaluate draws its plots, on at most this many rows
+
+
 class Params(Section):
     seed: Annotated[int, rule(lambda v: 0 <= v < 2**32, "a whole number from 0 to 4294967295")]
     task: Literal["classification", "regression"]
@@ -206,6 +226,7 @@ class Params(Section):
     serve: Serve
     rollout: Rollout
     experiments: Experiments
+    compute: Compute
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -170,6 +170,12 @@ def check_frame(frame: pd.DataFrame, contract: Contract, file: str, optional: tu
     return failures
 
 
+def rule_texts(contract: Contract, columns: pd.Index, optional: tuple[str, ...] = ()) -> dict[str, _Rule]:
+    """What the report says of each rule of `contract` on a table with these columns, by its contract key
+    (such as columns.bill_length_mm.max_missing or dataset.min_rows)."""
+    return _Schemas(contract, columns, optional).rules
+
+
 def failures_table(failures: list[Failure]) -> str:
     """The broken rules as a compact table for a terminal and a CI log."""
     header = ("severity", "file", "column", "rule", "expected", "found", "examples")
@@ -211,7 +217,7 @@ def _failures(rules: dict[str, _Rule], key: str, cases: pd.DataFrame, frame: pd.
     count, total = len(rows), len(frame)
     share = count / max(total, 1)
     return [Failure(file, rule.column, rule.rule, rule.expected, f"{count} of {total} rows ({share:.1%})", count,
-                    round(share, 4), [_plain(value) for value in examples], [_plain(row) for row in rows[:EXAMPLES]],
+                    round(share, 4), [plain(value) for value in examples], [plain(row) for row in rows[:EXAMPLES]],
                     rule.severity)]
 
 
@@ -219,7 +225,7 @@ def _could_not_check(case: Any) -> str:
     return f"a rule that cannot be checked on this data ({case})"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """An example value as plain JSON: missing as null, infinities as text (JSON has no infinity)."""
     if pd.isna(value):
         return None

@@ -4,6 +4,7 @@ and their fingerprint as DVC records it."""
 import csv
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,9 +12,24 @@ import pandas as pd
 from ..errors import UserError
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file by its extension."""
+def data_files(path: str | Path) -> list[Path]:
+    """The file at `path`, or the CSV and Parquet files in the folder at `path` in their parts' order
+    (part.2 before part.10): one dataset either way."""
     path = Path(path)
+    if not path.is_dir():
+        return [path]
+    files = sorted((file for file in path.iterdir() if file.suffix.lower() in (".csv", ".parquet")),
+                   key=lambda file: [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", file.name)])
+    if not files:
+        raise UserError(f"{path}: expected .csv or .parquet files in the folder, found none")
+    return files
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file by its extension, or a folder of them as one table."""
+    path = Path(path)
+    if path.is_dir():
+        return pd.concat([read_table(file) for file in data_files(path)], ignore_index=True)
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     suffix = path.suffix.lower()
@@ -79,6 +95,15 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_csv(path, index=False)
     else:
         frame.to_parquet(path, index=False)
+
+
+def dataset_md5(path: str | Path) -> str:
+    """A file's MD5 as DVC records it; for a folder of parts, the MD5 of its parts' names and MD5s."""
+    files = data_files(path)
+    if not Path(path).is_dir():
+        return file_md5(files[0])
+    listing = "".join(f"{file.name} {file_md5(file)}\n" for file in files)
+    return hashlib.md5(listing.encode()).hexdigest()
 
 
 def file_md5(path: str | Path) -> str:

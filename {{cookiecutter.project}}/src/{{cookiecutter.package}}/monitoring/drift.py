@@ -5,6 +5,8 @@ Each feature gets every statistic of the table (statistics.py) and a verdict fro
 corrected for the number of features tested at once. verdict.py turns the table into the batch's verdict.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -25,25 +27,54 @@ def thresholds(policy: Drift, name: str) -> dict:
 
 def compare_feature(name: str, reference: pd.Series, current: pd.Series, policy: Drift, tests: int = 1) -> dict:
     """One row of the drift table. `tests` is how many features are tested at once (for the correction)."""
-    limits = thresholds(policy, name)
     ref, cur = reference.dropna(), current.dropna()
     numeric = is_numeric(reference)
-    row = {"feature": name, "kind": "numeric" if numeric else "categorical", "n_reference": len(ref),
-           "n_current": len(cur), "missing_reference": _share(reference.isna().mean()),
-           "missing_current": _share(current.isna().mean()) if len(current) else None}
-    row |= dict.fromkeys(STATISTICS) | {"psi_warn": limits["psi_warn"], "psi_drift": limits["psi_drift"]}
-    if numeric and len(cur) and not is_numeric(cur):
-        raise UserError(f"current batch: column '{name}': expected numbers as in the training data, "
-                        f"found {current.dtype} values such as {cur.iloc[0]!r}")
-    if min(len(ref), len(cur)) < limits["min_samples"]:
-        return row | {"verdict": "insufficient_data",
-                      "moved": f"{min(len(ref), len(cur))} values, fewer than {limits['min_samples']} to judge"}
+    require_same_kind(name, numeric, current)
+    sizes = Sizes(len(ref), len(cur), reference.isna().mean(), current.isna().mean() if len(current) else None)
     if numeric:
-        # Fewer bins for small batches: PSI's noise grows with the number of bins per row.
-        bins = int(np.clip(min(len(ref), len(cur)) // policy.min_rows_per_bin, 2, policy.bins))
-        binned = bin_numbers(ref.to_numpy(float), cur.to_numpy(float), bins)
+        def binned(bins: int) -> Binned:
+            return bin_numbers(ref.to_numpy(float), cur.to_numpy(float), bins)
     else:
-        binned = bin_categories(ref, cur)
+        def binned(bins: int) -> Binned:
+            return bin_categories(ref, cur)
+    return judge_feature(name, numeric, sizes, binned, policy, tests)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """One feature's non-missing values on each side, and the share missing."""
+    reference: int
+    current: int
+    missing_reference: float
+    missing_current: float | None  # None: an empty batch
+
+
+def require_same_kind(name: str, numeric: bool, current: pd.Series) -> None:
+    """A feature that was numeric in training must be numeric now (its dtype tells, or a value)."""
+    if numeric and not is_numeric(current) and current.notna().any():
+        found = current.dropna().iloc[0] if len(current) else None
+        raise UserError(f"current batch: column '{name}': expected numbers as in the training data, "
+                        f"found {current.dtype} values{f' such as {found!r}' if found is not None else ''}")
+
+
+def numeric_bins(sizes: Sizes, policy: Drift) -> int:
+    """Fewer bins for small batches: PSI's noise grows with the number of bins per row."""
+    return int(np.clip(min(sizes.reference, sizes.current) // policy.min_rows_per_bin, 2, policy.bins))
+
+
+def judge_feature(name: str, numeric: bool, sizes: Sizes, binned, policy: Drift, tests: int = 1) -> dict:
+    """One row of the drift table from the feature's sizes and `binned(bins)`, its values over `bins` bins
+    (numeric_bins; categories ignore it): the pandas engine bins the values, the dask engine counts them."""
+    limits = thresholds(policy, name)
+    row = {"feature": name, "kind": "numeric" if numeric else "categorical", "n_reference": sizes.reference,
+           "n_current": sizes.current, "missing_reference": _share(sizes.missing_reference),
+           "missing_current": None if sizes.missing_current is None else _share(sizes.missing_current)}
+    row |= dict.fromkeys(STATISTICS) | {"psi_warn": limits["psi_warn"], "psi_drift": limits["psi_drift"]}
+    if min(sizes.reference, sizes.current) < limits["min_samples"]:
+        return row | {"verdict": "insufficient_data",
+                      "moved": f"{min(sizes.reference, sizes.current)} values, fewer than {limits['min_samples']} "
+                               "to judge"}
+    binned = binned(numeric_bins(sizes, policy))
     row |= {name: statistic.of(binned) for name, statistic in STATISTICS.items()}
     if policy.statistic == "psi":
         verdict = ("drift" if row["psi"] >= limits["psi_drift"] else "warn" if row["psi"] >= limits["psi_warn"]
@@ -97,7 +128,12 @@ def require_features(current: pd.DataFrame, features: list[str]) -> None:
 def compare(reference: pd.DataFrame, current: pd.DataFrame, features: list[str], policy: Drift) -> pd.DataFrame:
     """The drift table, drifted features first, then by PSI."""
     require_features(current, features)
-    rows = [compare_feature(name, reference[name], current[name], policy, len(features)) for name in features]
+    return drift_table([compare_feature(name, reference[name], current[name], policy, len(features))
+                        for name in features])
+
+
+def drift_table(rows: list[dict]) -> pd.DataFrame:
+    """The features' rows as the drift table, drifted features first, then by PSI."""
     table = pd.DataFrame(rows)
     table["rank"] = table["verdict"].map(VERDICTS.index)
     return table.sort_values(["rank", "psi"], ascending=[True, False]).drop(columns="rank").reset_index(drop=True)

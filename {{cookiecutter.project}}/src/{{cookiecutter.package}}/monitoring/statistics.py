@@ -113,26 +113,37 @@ def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> float:
     return float(stats.wasserstein_distance(reference, current) / spread) if spread > 0 else 0.0
 
 
-def bin_numbers(reference: np.ndarray, current: np.ndarray, bins: int) -> Binned:
-    """Counts over `bins` quantile bins of the reference; repeated values merge bins.
+def numeric_edges(reference: np.ndarray, bins: int) -> np.ndarray:
+    """The inner edges of `bins` quantile bins of the reference; repeated values merge bins.
 
     A constant reference gets edges around its one value, so values below, at and above it differ.
     """
     if reference.min() == reference.max():
-        edges = np.array([reference[0], np.nextafter(reference[0], np.inf)])
-    else:
-        edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1))[1:-1])
+        return np.array([reference[0], np.nextafter(reference[0], np.inf)])
+    return np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1))[1:-1])
 
-    def counts(values: np.ndarray) -> np.ndarray:
-        return np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-    return Binned(reference, current, counts(reference), counts(current))
+
+def bin_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """How many of `values` fall in each bin the edges make (one more bin than edges)."""
+    return np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+
+
+def bin_numbers(reference: np.ndarray, current: np.ndarray, bins: int) -> Binned:
+    """Counts over `bins` quantile bins of the reference (numeric_edges)."""
+    edges = numeric_edges(reference, bins)
+    return Binned(reference, current, bin_counts(edges, reference), bin_counts(edges, current))
 
 
 def bin_categories(reference: pd.Series, current: pd.Series) -> Binned:
     """Counts per reference category, plus a last bucket for categories the reference never had."""
-    ref = reference.astype(str).value_counts()
-    cur = current.astype(str).value_counts()
-    categories = ref.index.sort_values()
-    unseen = int(cur.drop(categories, errors="ignore").sum())
-    return Binned(reference.to_numpy(), current.to_numpy(), np.append(ref.reindex(categories).to_numpy(), 0),
-                  np.append(cur.reindex(categories, fill_value=0).to_numpy(), unseen), categories)
+    return category_bins(reference.astype(str).value_counts(), current.astype(str).value_counts(),
+                         reference.to_numpy(), current.to_numpy())
+
+
+def category_bins(reference_counts: pd.Series, current_counts: pd.Series, reference: np.ndarray,
+                  current: np.ndarray) -> Binned:
+    """The same from each side's counts per category (as text), wherever they were counted."""
+    categories = reference_counts.index.sort_values()
+    unseen = int(current_counts.drop(categories, errors="ignore").sum())
+    return Binned(reference, current, np.append(reference_counts.reindex(categories).to_numpy(), 0),
+                  np.append(current_counts.reindex(categories, fill_value=0).to_numpy(), unseen), categories)

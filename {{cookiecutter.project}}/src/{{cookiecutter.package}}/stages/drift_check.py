@@ -9,8 +9,9 @@ its metrics are compared with the test metrics. Writes the summary (DVC metrics)
 
 from pathlib import Path
 
+from ..compute.memory import read_whole
 from ..config import load_params
-from ..data.tables import read_table, write_table
+from ..data.tables import write_table
 from ..errors import UserError, run
 from ..monitoring.judge import judge_batch
 from ..monitoring.report import markdown_report
@@ -18,16 +19,24 @@ from ..monitoring.report import markdown_report
 
 def main() -> None:
     params = load_params()
-    reference = read_table(params.paths.train)
-    current = read_table(params.paths.current)
-    table, summary = judge_batch(params, reference, current)
+    if params.compute.engine == "dask":
+        from ..compute.cluster import dask_client
+        from ..compute.drift_check import judge_parts
+
+        with dask_client(params.compute):
+            table, summary, current_rows, reference_rows = judge_parts(params)
+    else:
+        reference, current = read_whole(params.paths.train, params.compute), read_whole(params.paths.current,
+                                                                                         params.compute)
+        table, summary = judge_batch(params, reference, current)
+        current_rows, reference_rows = len(current), len(reference)
     write_table(table, params.paths.drift_table)
     summary.save(params.paths.drift_metrics)
-    Path(params.paths.drift_report).write_text(markdown_report(table, summary, len(current), len(reference)),
+    Path(params.paths.drift_report).write_text(markdown_report(table, summary, current_rows, reference_rows),
                                                encoding="utf-8")
     shown = table[["feature", "verdict", "moved", "psi", "pvalue"]]
     print(shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}"))
-    print(f"drift-check: {len(current)} current rows against {len(reference)} training rows: {summary.verdict} "
+    print(f"drift-check: {current_rows} current rows against {reference_rows} training rows: {summary.verdict} "
           f"({summary.drifted_features} of {summary.features} features drifted, max PSI "
           f"{summary.max_psi} on {summary.max_psi_feature}; predictions {summary.prediction_verdict}); "
           f"recommendation: {summary.recommendation}{''.join(f'; {reason}' for reason in summary.reasons)}; "

@@ -7,9 +7,9 @@ never fails on a gate: `make gates` does, so the metrics are recorded either way
 
 import pandas as pd
 
+from ..compute.memory import read_whole
 from ..config import Params, load_params
 from ..data.features import feature_columns
-from ..data.tables import read_table
 from ..errors import ConfigError, run
 from ..model.artifact import load_model
 from ..model.gates import GateReport, gates_table, judge
@@ -38,10 +38,20 @@ def evaluate(model, features: pd.DataFrame, y_true: pd.Series, params: Params) -
 
 def main() -> None:
     params = load_params()
-    test = read_table(params.paths.test)
-    features, y_true = test[feature_columns(test, params.target)], test[params.target]
     model, run_info = load_model(params.paths.model), RunInfo.load(params.paths.run_info)
+    if params.compute.engine == "dask":
+        from ..compute.cluster import dask_client, sample_parts
+        from ..compute.evaluate import scores_by_partition
+
+        with dask_client(params.compute):
+            test, rows = sample_parts(params.paths.test, params.compute.sample_rows, params.seed)
+            scores, rows = scores_by_partition(model, params.paths.test, params.target, params.task)
+    else:
+        test = read_whole(params.paths.test, params.compute)
+        scores, rows = None, len(test)
+    features, y_true = test[feature_columns(test, params.target)], test[params.target]
     results = evaluate(model, features, y_true, params)
+    results["scores"] = scores or results["scores"]
     scores, slices, latency = results["scores"], results["slices"], results["latency"]
     write_plots(params.paths.plots, results["plots"])
 
@@ -59,7 +69,7 @@ def main() -> None:
     add_to_run(mlflow, run_info, params.paths.run_info, logged, list(params.paths.plots.values()), "plots")
 
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
-    print(f"evaluate: {len(test)} test rows: {summary}; one-row latency p95 {latency['p95_ms']:.1f} ms; "
+    print(f"evaluate: {rows} test rows: {summary}; one-row latency p95 {latency['p95_ms']:.1f} ms; "
           f"wrote {params.paths.metrics} and {len(params.paths.plots)} plot tables")
     print(gates_table(report.gates))
     failed = len(report.failed)

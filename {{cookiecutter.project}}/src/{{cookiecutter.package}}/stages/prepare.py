@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ..config import load_params
+from ..compute.memory import read_whole
+from ..config import Params, load_params
 from ..data.tables import read_table, write_table
 from ..errors import ConfigError, UserError, run
 
@@ -71,9 +72,26 @@ def labelled_rows(folder: str, columns: pd.Index, target: str, drop_columns: lis
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
+def prepare_on_dask(params: Params) -> None:
+    """The same stage partition by partition on a Dask cluster (compute/prepare.py)."""
+    from ..compute.cluster import dask_client, read_parts
+    from ..compute.prepare import prepare_parts
+
+    settings = params.prepare
+    columns = clean(read_parts(params.paths.raw)._meta, params.target, settings.drop_columns)[0].columns
+    arrived = labelled_rows(params.paths.labelled, columns, params.target, settings.drop_columns)
+    with dask_client(params.compute):
+        rows = prepare_parts(params, clean, arrived)
+    print(f"prepare: read {rows['raw']} rows from {params.paths.raw} on Dask, kept {rows['train'] + rows['test'] - len(arrived)}; "
+          f"wrote {rows['train']} train rows ({len(arrived)} of them labelled rows from {params.paths.labelled}) "
+          f"to {params.paths.train} and {rows['test']} test rows to {params.paths.test}, as Parquet parts")
+
+
 def main() -> None:
     params = load_params()
-    raw = read_table(params.paths.raw)
+    if params.compute.engine == "dask":
+        return prepare_on_dask(params)
+    raw = read_whole(params.paths.raw, params.compute)
     cleaned, removed = clean(raw, params.target, params.prepare.drop_columns, params.prepare.drop_duplicates)
     train, test = split(cleaned, params.target, params.task, params.prepare.test_size, params.seed)
     arrived = labelled_rows(params.paths.labelled, cleaned.columns, params.target, params.prepare.drop_columns)

@@ -3,19 +3,20 @@
 import re
 import time
 from collections.abc import Collection
+from contextlib import nullcontext
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from ..compute.memory import read_whole
 from ..config import Params, load_params
 from ..data.contract import load_contract
 from ..data.features import feature_columns
-from ..data.tables import read_table
 from ..errors import ConfigError, run
 from ..model.artifact import save_model
 from ..model.pipeline import build_pipeline, build_search, check_task
 from ..tracking.connection import connect
-from ..tracking.lineage import lineage_tags
+from ..tracking.lineage import dataset_parts, lineage_tags
 from ..tracking.runs import log_training_run
 
 
@@ -50,10 +51,24 @@ def _fit_error(error: Exception, estimator: str) -> ConfigError:
 
 def main() -> None:
     params = load_params()
-    train = read_table(params.paths.train)
+    if params.compute.engine == "dask":
+        from ..compute.cluster import cluster_size, dask_client, sample_parts
+        from ..compute.train import fits_on_cluster
+
+        with dask_client(params.compute) as client:
+            train, rows = sample_parts(params.paths.train, params.compute.sample_rows, params.seed)
+            return train_and_log(params, train, fits_on_cluster(), {"engine": "dask", "rows": rows}
+                                 | cluster_size(client))
+    return train_and_log(params, read_whole(params.paths.train, params.compute), nullcontext(), {"engine": "pandas"})
+
+
+def train_and_log(params: Params, train: pd.DataFrame, fitting, compute: dict) -> None:
+    """Fit on `train` (inside the engine's `fitting` context), save the model, log the run and its lineage;
+    `compute` says where it ran."""
     features, labels = train[feature_columns(train, params.target)], train[params.target]
     started = time.perf_counter()
-    pipeline, search = fit(features, labels, params, load_contract(params.paths.contract).categorical)
+    with fitting:
+        pipeline, search = fit(features, labels, params, load_contract(params.paths.contract).categorical)
     fit_seconds = time.perf_counter() - started
     metrics = {"train_score": float(pipeline.score(features, labels)), "fit_seconds": fit_seconds}
     logged = {"seed": params.seed, "task": params.task, "target": params.target,
@@ -66,10 +81,12 @@ def main() -> None:
     save_model(pipeline, params.paths.model)
     started = time.perf_counter()
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
-    tags = lineage_tags({"train": params.paths.train})
-    run_info = log_training_run(mlflow, pipeline, params.paths.model, features, logged, metrics, tags)
+    datasets = {"train": params.paths.train}
+    run_info = log_training_run(mlflow, pipeline, params.paths.model, features, logged, metrics,
+                                lineage_tags(datasets, compute), {"lineage/datasets.json": dataset_parts(datasets)})
     run_info.save(params.paths.run_info)
-    print(f"train: fit {params.train.model.estimator} on {len(train)} rows in {fit_seconds:.2f}s "
+    sampled = f" (a sample of the {compute['rows']})" if compute.get("rows", len(train)) > len(train) else ""
+    print(f"train: fit {params.train.model.estimator} on {len(train)} rows{sampled} in {fit_seconds:.2f}s "
           f"(train score {metrics['train_score']:.3f}); wrote {params.paths.model}; "
           f"MLflow run {run_info.run_id} logged in {time.perf_counter() - started:.1f}s")
 

@@ -1,16 +1,23 @@
 """validate: check the train and test splits and the current batch against the data contract."""
 
+from ..compute.memory import read_whole
 from ..config import Params, load_params
 from ..data.checks import Failure, check_frame, failures_table
 from ..data.contract import Contract, load_contract
-from ..data.tables import file_md5, read_table
+from ..data.tables import dataset_md5
 from ..errors import ConfigError, UserError, run
 from ..records import write_json
 
 
-def validate(frames: dict, contract: Contract, params: Params) -> list[Failure]:
-    """Every broken rule in the named frames (train, test, current), each checked as its file."""
-    failures = []
+def whole_frame(frame, contract: Contract, file: str, optional: tuple[str, ...]) -> tuple[list[Failure], int]:
+    """The pandas engine's check: the frame at once."""
+    return check_frame(frame, contract, file, optional), len(frame)
+
+
+def validate(frames: dict, contract: Contract, params: Params, check=whole_frame) -> tuple[list[Failure], dict]:
+    """Every broken rule in the named frames (train, test, current), each checked as its file, and
+    their rows; `check` is the engine's (compute/validate.py: by partition)."""
+    failures, rows = [], {}
     for name, (path, frame) in frames.items():
         # The contract may describe the raw data whole; prepare's dropped columns never reach the
         # model, so they are not checked anywhere (the current batch arrives raw and still has them).
@@ -18,12 +25,24 @@ def validate(frames: dict, contract: Contract, params: Params) -> list[Failure]:
         optional = tuple(params.prepare.drop_columns)
         if name == "current":
             optional += (params.target,)  # labels may not be known yet in production
-        failures += check_frame(frame, contract, path, optional)
-    return failures
+        found, rows[name] = check(frame, contract, path, optional)
+        failures += found
+    return failures, rows
 
 
 def main() -> None:
     params = load_params()
+    if params.compute.engine == "dask":
+        from ..compute.cluster import dask_client, read_parts
+        from ..compute.validate import check_parts
+
+        with dask_client(params.compute):
+            return judge(params, read_parts, check_parts)
+    return judge(params, lambda path: read_whole(path, params.compute), whole_frame)
+
+
+def judge(params: Params, read, check) -> None:
+    """Read the three datasets with the engine's `read`, check them with its `check`, report."""
     report_path = params.paths.validation_report
     try:
         contract = load_contract(params.paths.contract)
@@ -31,13 +50,12 @@ def main() -> None:
             raise ConfigError("target", f"{contract.target!r}, the target that {params.paths.contract} names",
                               params.target)
         paths = {"train": params.paths.train, "test": params.paths.test, "current": params.paths.current}
-        frames = {name: (path, read_table(path)) for name, path in paths.items()}
+        frames = {name: (path, read(path)) for name, path in paths.items()}
     except UserError as error:
         # The report says what broke whatever broke: a file, the contract itself, or a setting.
         write_json({"passed": False, "error": str(error)}, report_path)
         raise
-    failures = validate(frames, contract, params)
-    rows = {name: len(frame) for name, (_, frame) in frames.items()}
+    failures, rows = validate(frames, contract, params, check)
     errors = [f for f in failures if f.severity == "error"]
     write_json({"passed": not errors, "rows": rows, "errors": len(errors), "warnings": len(failures) - len(errors),
                 "failures": [f.to_dict() for f in failures]}, report_path)
@@ -49,7 +67,7 @@ def main() -> None:
                         f"see the table above and {report_path}")
     # What train depends on: the training data that passed, by MD5. A new current batch changes the
     # report but not this, so it does not retrain the model.
-    write_json({name: file_md5(paths[name]) for name in ("train", "test")}, params.paths.validated)
+    write_json({name: dataset_md5(paths[name]) for name in ("train", "test")}, params.paths.validated)
     print(f"validate: {checked} meet {params.paths.contract} ({len(failures)} warning(s)); wrote {report_path}")
 
 

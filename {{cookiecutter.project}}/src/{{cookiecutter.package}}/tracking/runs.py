@@ -48,15 +48,16 @@ def flatten(mapping: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def log_training_run(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict, metrics: dict,
-                     tags: dict) -> RunInfo:
-    """Record params, metrics, tags and the model (the file, and MLflow's model with its signature and an
-    input example) in a new run."""
+                     tags: dict, documents: dict[str, dict] | None = None) -> RunInfo:
+    """Record params, metrics, tags, `documents` (artifact name -> JSON) and the model (the file, and
+    MLflow's model with its signature and an input example) in a new run."""
     with store_errors(mlflow.get_tracking_uri()):
         fail_orphaned_runs(mlflow)
-        return _log(mlflow, model, model_file, features, params, metrics, tags)
+        return _log(mlflow, model, model_file, features, params, metrics, tags, documents or {})
 
 
-def _log(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict, metrics: dict, tags: dict) -> RunInfo:
+def _log(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict, metrics: dict, tags: dict,
+         documents: dict[str, dict]) -> RunInfo:
     import skops.io
     from mlflow.models import infer_signature
 
@@ -70,6 +71,8 @@ def _log(mlflow, model, model_file: str, features: "pd.DataFrame", params: dict,
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(metrics)
         mlflow.set_tags(tags | {MODEL_MD5_TAG: file_md5(model_file)})
+        for name, document in documents.items():
+            mlflow.log_dict(document, name)
         mlflow.log_artifact(model_file, artifact_path=MODEL_FILE)
         logged = mlflow.sklearn.log_model(
             model,
