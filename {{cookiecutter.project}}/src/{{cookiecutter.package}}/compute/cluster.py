@@ -46,13 +46,19 @@ def read_parts(path: str | Path):
     """A dask data frame of the Parquet parts (or the CSV or Parquet file) at `path`, one partition per part."""
     import dask.dataframe as dd
 
+    import pandas as pd
+
     files = data_files(path)
     try:
         if files[0].suffix.lower() == ".csv":
-            return dd.read_csv([str(file) for file in files], blocksize="64MiB")
-        return dd.read_parquet([str(file) for file in files])
+            frame = dd.read_csv([str(file) for file in files], blocksize="64MiB")
+        else:
+            frame = dd.read_parquet([str(file) for file in files])
     except (OSError, ValueError) as error:
         raise UserError(f"{path}: unreadable data: {' '.join(str(error).split())}") from None
+    # Text as pandas reads it (missing values NaN, not pd.NA, which scikit-learn's imputers refuse).
+    text = {column: "str" for column, dtype in frame.dtypes.items() if isinstance(dtype, pd.StringDtype)}
+    return frame.astype(text) if text else frame
 
 
 def sample_parts(path: str | Path, rows: int, seed: int):

@@ -13,7 +13,6 @@ import pandas as pd
 
 from ..config import Params
 from ..data.features import add_derived_features, feature_columns, is_numeric
-from ..model.artifact import load_model
 from ..monitoring.drift import (Sizes, check_overrides, drift_table, judge_feature, numeric_bins, require_features,
                                 require_same_kind, thresholds)
 from ..monitoring.statistics import Binned, bin_counts, category_bins
@@ -112,9 +111,9 @@ def _summed_counts(frame, edges: dict[str, np.ndarray]):
         [dask.delayed(_numeric_counts)(part, edges) for part in frame.to_delayed()])
 
 
-def judge_parts(params: Params) -> tuple[pd.DataFrame, DriftSummary, int, int]:
-    """The per-feature table and the verdict of paths.current against paths.train, on the cluster; and
-    the rows of each."""
+def judge_parts(params: Params, model) -> tuple[pd.DataFrame, DriftSummary, int, int]:
+    """The per-feature table and the verdict of paths.current against paths.train for `model`, on the
+    cluster; and the rows of each."""
     import dask
 
     policy, sample_rows = params.drift, params.compute.sample_rows
@@ -122,7 +121,6 @@ def judge_parts(params: Params) -> tuple[pd.DataFrame, DriftSummary, int, int]:
     features = feature_columns(reference._meta, params.target)
     require_features(current._meta, features)
     check_overrides(policy, features)
-    model = load_model(params.paths.model)
     reference_sample, _ = sample_parts(params.paths.train, sample_rows, params.seed)
     current_sample, _ = sample_parts(params.paths.current, sample_rows, params.seed)
 
@@ -145,8 +143,8 @@ def judge_parts(params: Params) -> tuple[pd.DataFrame, DriftSummary, int, int]:
     # Pass 1: sizes, the numbers' ranges, the categories' counts.
     counted = {"rows": (ref.map_partitions(len).sum(), cur.map_partitions(len).sum()),
                "count": (ref.count(), cur.count()), "min": ref[numbers].min(), "max": ref[numbers].max(),
-               "categories": {column: (ref[column].dropna().astype(str).value_counts(),
-                                       cur[column].dropna().astype(str).value_counts()) for column in categories}}
+               "categories": {column: tuple(side[column].dropna().astype(str).value_counts(split_out=1)
+                                            for side in (ref, cur)) for column in categories}}
     counted = dask.compute(counted)[0]
     (rows_ref, rows_cur), (count_ref, count_cur) = map(int, counted["rows"]), counted["count"]
     sizes = {column: Sizes(int(count_ref[column]), int(count_cur[column]), (rows_ref - count_ref[column]) / rows_ref,

@@ -11,10 +11,11 @@ from ..errors import ConfigError
 from .cluster import read_parts, write_parts
 
 
-def test_rows(part: pd.DataFrame, seed: int, test_size: float) -> pd.Series:
+def held_out(part: pd.DataFrame, seed: int, test_size: float) -> pd.Series:
     """Which rows of a partition go to the test split: those whose hash, as a share of 2**64, is below test_size."""
-    hashes = pd.util.hash_pandas_object(part, index=False, hash_key=f"{seed:016x}")
-    return pd.Series((hashes.to_numpy() >> np.uint64(11)) / 2.0**53 < test_size, index=part.index)
+    # The row's hash and the seed hashed again together: another seed, another split of the same rows.
+    hashes = pd.util.hash_array(pd.util.hash_pandas_object(part, index=False).to_numpy() ^ np.uint64(seed))
+    return pd.Series((hashes >> np.uint64(11)) / 2.0**53 < test_size, index=part.index)
 
 
 def prepare_parts(params: Params, clean, arrived: pd.DataFrame) -> dict[str, int]:
@@ -30,7 +31,7 @@ def prepare_parts(params: Params, clean, arrived: pd.DataFrame) -> dict[str, int
         frame = frame.drop_duplicates()
     # Without drop_duplicates, per partition is exactly the pandas engine's cleaning.
     cleaned = frame.map_partitions(lambda part: clean(part, params.target, settings.drop_columns)[0])
-    side = cleaned.map_partitions(test_rows, params.seed, settings.test_size, meta=(None, bool))
+    side = cleaned.map_partitions(held_out, params.seed, settings.test_size, meta=(None, bool))
     train, test = cleaned[~side], cleaned[side]
     if len(arrived):
         import dask.dataframe as dd

@@ -32,21 +32,24 @@ def check_parts(frame, contract: Contract, file: str, optional: tuple[str, ...] 
 
     frame = frame.rename(columns=str)
     texts = rule_texts(contract, frame.columns, optional)
-    per_part = [dask.delayed(check_frame)(part, row_rules_only(contract), file, optional)
-                for part in frame.to_delayed()]
+    # Each partition's rows numbered from 0 (the offsets below number them in the whole dataset).
+    per_part = frame.map_partitions(lambda part: pd.Series([check_frame(part.reset_index(drop=True),
+                                                                        row_rules_only(contract), file, optional)]),
+                                    meta=(None, object))
     lengths = frame.map_partitions(len)
     whole = {"missing": frame.isna().sum()}
     values = frame.map_partitions(typed, contract)
     unique = [name for name, rule in contract.columns.items() if name in frame.columns
               and (rule.unique or name == contract.key)]
     for name in unique:
-        counts = values[name].value_counts()
+        counts = values[name].value_counts(split_out=1)
         whole[f"repeated.{name}"] = counts[counts > 1]
     if contract.max_duplicate_share is not None:
-        whole["repeated_rows"] = (frame.map_partitions(_row_hashes).value_counts() - 1).sum()
+        whole["repeated_rows"] = (frame.map_partitions(_row_hashes).value_counts(split_out=1) - 1).sum()
     per_part, lengths, whole = dask.compute(per_part, lengths, whole)
     total = int(lengths.sum())
     offsets = lengths.cumsum().shift(fill_value=0).tolist()
+    per_part = per_part.tolist()
     failures = _merge(per_part, offsets, total)
     failures += _whole_data_failures(contract, texts, whole, unique, file, total)
     return failures, total

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..compute.memory import read_whole
 from ..config import load_params
 from ..data.tables import write_table
+from ..model.artifact import load_model
 from ..errors import UserError, run
 from ..monitoring.judge import judge_batch
 from ..monitoring.report import markdown_report
@@ -22,9 +23,9 @@ def main() -> None:
     if params.compute.engine == "dask":
         from ..compute.cluster import dask_client
         from ..compute.drift_check import judge_parts
-
+        model = load_model(params.paths.model)
         with dask_client(params.compute):
-            table, summary, current_rows, reference_rows = judge_parts(params)
+            table, summary, current_rows, reference_rows = judge_parts(params, model)
     else:
         reference, current = read_whole(params.paths.train, params.compute), read_whole(params.paths.current,
                                                                                          params.compute)
