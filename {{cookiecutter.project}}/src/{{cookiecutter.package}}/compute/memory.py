@@ -9,17 +9,19 @@ from ..errors import UserError
 
 
 def in_memory_bytes(path: str | Path) -> int:
-    """About what the data at `path` takes as a data frame: Parquet's uncompressed size, a CSV's size."""
+    """About what the data at `path` takes as a data frame: the first Parquet row group's size in pandas
+    per row, times the rows every part holds (Parquet's own sizes are of encoded data, often far smaller);
+    a CSV's size on disk."""
     import pyarrow.parquet as pq
 
-    total = 0
-    for file in data_files(path):
-        if file.suffix.lower() == ".parquet":
-            metadata = pq.ParquetFile(file).metadata
-            total += sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        else:
-            total += file.stat().st_size
-    return total
+    files, total = data_files(path), 0
+    parquet = [file for file in files if file.suffix.lower() == ".parquet"]
+    if parquet:
+        first = pq.ParquetFile(parquet[0])
+        sample = first.read_row_group(0).to_pandas() if first.metadata.num_row_groups else None
+        per_row = sample.memory_usage(deep=True).sum() / len(sample) if sample is not None and len(sample) else 0
+        total += int(per_row * sum(pq.ParquetFile(file).metadata.num_rows for file in parquet))
+    return total + sum(file.stat().st_size for file in files if file.suffix.lower() != ".parquet")
 
 
 def memory_bytes(compute: Compute) -> int:
