@@ -14,11 +14,11 @@ import pytest
 
 from conftest import Session, bake, free_port, params_edit
 
-WORKER_MEMORY = "400MiB"
-# The generated raw data: parts of the sample's rows drawn again, with a free-text column of 200
-# characters that prepare drops (as raw data often has): about 1.2 GB in pandas, three times a worker's
-# memory, 4.3 million rows. The current batch is a sixth of it.
-PARTS, ROWS_PER_PART = 24, 180_000
+WORKER_MEMORY = "800MiB"
+# The generated raw data: parts of the sample's rows drawn again, with a free-text column of 800
+# characters that prepare drops (as raw data often has): about 2.4 GB in pandas, three times a worker's
+# memory, 2.9 million rows, in parts small enough for a worker to read. The current batch is a sixth of it.
+PARTS, ROWS_PER_PART = 72, 40_000
 GENERATE = """
 import sys
 from pathlib import Path
@@ -32,7 +32,7 @@ for name, count in (("raw", parts), ("current", parts // 6)):
     for index in range(count):
         part = sample.sample(rows, replace=True, random_state=int(rng.integers(2**31))).reset_index(drop=True)
         part["bill_length_mm"] = (part["bill_length_mm"] + rng.normal(0, 0.3, rows)).round(1)
-        part["comment"] = pd.Series(rng.integers(0, 10**9, rows)).astype(str).str.pad(200, fillchar="x")
+        part["comment"] = pd.Series(rng.integers(0, 10**9, rows)).astype(str).str.pad(800, fillchar="x")
         part.to_parquet(folder / f"part.{index}.parquet", index=False)
 """
 RUN_TAGS = """
@@ -66,9 +66,8 @@ def dask_cluster(project: Path, log: Path):
                 while command[1] == "scheduler" and not listening(port):
                     assert time.monotonic() < deadline and processes[-1].poll() is None, log.read_text()
                     time.sleep(0.3)
-            subprocess.run([str(project / ".venv/bin/python"), "-c",
-                            f"from dask.distributed import Client; Client({address!r}).wait_for_workers(2, timeout=120)"],
-                           check=True, cwd=project)
+            wait = f"from dask.distributed import Client; Client({address!r}).wait_for_workers(2, timeout=120)"
+            subprocess.run([str(project / ".venv/bin/python"), "-c", wait], check=True, cwd=project)
             yield address
         finally:
             for process in reversed(processes):
@@ -115,7 +114,7 @@ def test_data_three_times_a_workers_memory_runs_on_the_cluster_where_pandas_refu
 
     def big_data(params):
         params["paths"] |= {"raw": "data/raw/parts", "current": "data/current/parts"}
-        params["prepare"]["drop_columns"] = ["comment"]
+        params["prepare"]["drop_columns"] += ["comment"]
         params["compute"] |= {"engine": "pandas", "scheduler": None, "memory_limit": WORKER_MEMORY,
                               "sample_rows": 50_000}
     params_edit(session.project, big_data)

@@ -167,7 +167,8 @@ def judge_parts(params: Params, model) -> tuple[pd.DataFrame, DriftSummary, int,
     def binned(column: str) -> Binned:
         sample_ref, sample_cur = reference_seen[column].dropna(), current_seen[column].dropna()
         if numeric[column]:
-            return Binned(sample_ref.to_numpy(float), sample_cur.to_numpy(float), ref_counts[column], cur_counts[column])
+            return Binned(sample_ref.to_numpy(float), sample_cur.to_numpy(float), ref_counts[column],
+                          cur_counts[column])
         return category_bins(*counted["categories"][column], sample_ref.to_numpy(), sample_cur.to_numpy())
 
     table = drift_table([judge_feature(column, numeric[column], sizes[column], lambda _, c=column: binned(c), policy,

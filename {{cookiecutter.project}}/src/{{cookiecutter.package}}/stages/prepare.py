@@ -82,9 +82,10 @@ def prepare_on_dask(params: Params) -> None:
     arrived = labelled_rows(params.paths.labelled, columns, params.target, settings.drop_columns)
     with dask_client(params.compute):
         rows = prepare_parts(params, clean, arrived)
-    print(f"prepare: read {rows['raw']} rows from {params.paths.raw} on Dask, kept {rows['train'] + rows['test'] - len(arrived)}; "
-          f"wrote {rows['train']} train rows ({len(arrived)} of them labelled rows from {params.paths.labelled}) "
-          f"to {params.paths.train} and {rows['test']} test rows to {params.paths.test}, as Parquet parts")
+    kept = rows["train"] + rows["test"] - len(arrived)
+    print(f"prepare: read {rows['raw']} rows from {params.paths.raw} on Dask, kept {kept}; wrote {rows['train']} "
+          f"train rows ({len(arrived)} of them labelled rows from {params.paths.labelled}) to {params.paths.train} "
+          f"and {rows['test']} test rows to {params.paths.test}, as Parquet parts")
 
 
 def main() -> None:
