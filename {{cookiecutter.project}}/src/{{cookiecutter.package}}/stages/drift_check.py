@@ -12,8 +12,8 @@ from pathlib import Path
 from ..compute.memory import read_whole
 from ..config import load_params
 from ..data.tables import write_table
-from ..model.artifact import load_model
 from ..errors import UserError, run
+from ..model.artifact import load_model
 from ..monitoring.judge import judge_batch
 from ..monitoring.report import markdown_report
 
@@ -23,6 +23,7 @@ def main() -> None:
     if params.compute.engine == "dask":
         from ..compute.cluster import dask_client
         from ..compute.drift_check import judge_parts
+
         model = load_model(params.paths.model)
         with dask_client(params.compute):
             table, summary, current_rows, reference_rows = judge_parts(params, model)

@@ -44,7 +44,7 @@ def main() -> None:
         from ..compute.evaluate import scores_by_partition
 
         with dask_client(params.compute):
-            test, rows = sample_parts(params.paths.test, params.compute.sample_rows, params.seed)
+            test, _ = sample_parts(params.paths.test, params.compute.sample_rows, params.seed)
             scores, rows = scores_by_partition(model, params.paths.test, params.target, params.task)
     else:
         test = read_whole(params.paths.test, params.compute)
