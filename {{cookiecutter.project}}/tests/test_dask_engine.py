@@ -11,14 +11,14 @@ import yaml
 from dask.distributed import Client, LocalCluster
 
 from {{ cookiecutter.package }}.compute import drift_check
-from {{ cookiecutter.package }}.compute.drift_check import exact_quantiles, judge_parts, quantile_edges, quantile_ranks
+from {{ cookiecutter.package }}.compute.drift_check import exact_quantiles, judge_parts, linear_quantiles, quantile_ranks
 from {{ cookiecutter.package }}.compute.prepare import held_out
 from {{ cookiecutter.package }}.compute.validate import check_parts
 from {{ cookiecutter.package }}.config import load_params
 from {{ cookiecutter.package }}.data.checks import check_frame
 from {{ cookiecutter.package }}.data.contract import load_contract
 from {{ cookiecutter.package }}.monitoring import judge
-from {{ cookiecutter.package }}.monitoring.statistics import numeric_edges
+from {{ cookiecutter.package }}.monitoring.statistics import edges_between, numeric_edges
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_exact_quantiles_give_numpys_edges_after_several_counting_passes(client,
     present = with_gaps[~np.isnan(with_gaps)]
     count, bins = len(present), 10
     found = exact_quantiles(frame, {"x": quantile_ranks(count, bins)}, {"x": (present.min(), present.max(), count)})
-    edges = quantile_edges(found, "x", count, bins, present.min(), present.max())
+    edges = edges_between(present.min(), present.max(), linear_quantiles(found, "x", count), bins)
     assert np.array_equal(edges, numeric_edges(present, bins))
 
 

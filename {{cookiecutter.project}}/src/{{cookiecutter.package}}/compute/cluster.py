@@ -5,6 +5,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
+
 from ..config import Compute
 from ..data.tables import data_files
 from ..errors import ConfigError, UserError
@@ -45,8 +47,6 @@ def cluster_size(client) -> dict:
 def read_parts(path: str | Path):
     """A dask data frame of the Parquet parts (or the CSV or Parquet file) at `path`, one partition per part."""
     import dask.dataframe as dd
-
-    import pandas as pd
 
     files = data_files(path)
     try:

@@ -15,10 +15,9 @@ from ..config import Params
 from ..data.features import add_derived_features, feature_columns, is_numeric
 from ..monitoring.drift import (Sizes, check_overrides, drift_table, judge_feature, numeric_bins, require_features,
                                 require_same_kind, thresholds)
-from ..monitoring.statistics import Binned, bin_counts, category_bins
-from ..monitoring.verdict import DriftSummary, importance_shares, performance_decay, summarize
-from ..data.tables import read_table
-from ..records import read_json
+from ..monitoring.judge import batch_verdict
+from ..monitoring.statistics import Binned, bin_counts, category_bins, edges_between, inner_quantiles
+from ..monitoring.verdict import DriftSummary
 from .cluster import read_parts, sample_parts
 
 HISTOGRAM_BINS = 1024  # each counting pass narrows a quantile's candidates about this many times ...
@@ -82,22 +81,22 @@ def exact_quantiles(frame, ranks: dict[str, list[int]], bounds: dict[str, tuple[
     return found
 
 
-def quantile_edges(values_at: dict, column: str, count: int, bins: int, low: float, high: float) -> np.ndarray:
-    """numeric_edges (monitoring/statistics.py) from exact order statistics: numpy's linear quantiles."""
-    if low == high:
-        return np.array([low, np.nextafter(low, np.inf)])
-    edges = []
-    for q in np.linspace(0, 1, bins + 1)[1:-1]:
-        position = q * (count - 1)
-        below = int(np.floor(position))
-        a, b = values_at[(column, below)], values_at[(column, min(below + 1, count - 1))]
-        edges.append(a if a == b else a + (b - a) * (position - below))
-    return np.unique(edges)
+def linear_quantiles(values_at: dict, column: str, count: int):
+    """numpy's linear quantiles of a column from its exact order statistics (exact_quantiles)."""
+    def quantiles(shares: np.ndarray) -> np.ndarray:
+        edges = []
+        for position in shares * (count - 1):
+            below = int(np.floor(position))
+            a, b = values_at[(column, below)], values_at[(column, min(below + 1, count - 1))]
+            edges.append(a if a == b else a + (b - a) * (position - below))
+        return np.array(edges)
+    return quantiles
 
 
 def quantile_ranks(count: int, bins: int) -> list[int]:
-    positions = np.linspace(0, 1, bins + 1)[1:-1] * (count - 1)
-    return sorted({int(np.floor(p)) for p in positions} | {min(int(np.floor(p)) + 1, count - 1) for p in positions})
+    """The order statistics that the inner edges of `bins` quantile bins of `count` values are made of."""
+    below = np.floor(inner_quantiles(bins) * (count - 1)).astype(int)
+    return sorted({*below.tolist(), *np.minimum(below + 1, count - 1).tolist()})
 
 
 def _numeric_counts(part: pd.DataFrame, edges: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -160,8 +159,8 @@ def judge_parts(params: Params, model) -> tuple[pd.DataFrame, DriftSummary, int,
     bounds = {column: (float(counted["min"][column]), float(counted["max"][column]), sizes[column].reference)
               for column in judged}
     values_at = exact_quantiles(ref, ranks, bounds) if ranks else {}
-    edges = {column: quantile_edges(values_at, column, sizes[column].reference, bins[column], *bounds[column][:2])
-             for column in judged}
+    edges = {column: edges_between(*bounds[column][:2], linear_quantiles(values_at, column, sizes[column].reference),
+                                   bins[column]) for column in judged}
     ref_counts, cur_counts = dask.compute(_summed_counts(ref, edges), _summed_counts(cur, edges))
 
     def binned(column: str) -> Binned:
@@ -175,8 +174,5 @@ def judge_parts(params: Params, model) -> tuple[pd.DataFrame, DriftSummary, int,
                                        len(columns)) for column in columns])
     prediction = judge_feature("prediction", numeric["prediction"], sizes["prediction"],
                                lambda _: binned("prediction"), policy)
-    decay = performance_decay(model, current_sample, params, read_json(params.paths.metrics))
-    importance = params.paths.plots.get("importance")
-    shares = importance_shares(read_table(importance) if importance else None)
-    return table, summarize(table, policy, prediction, decay, shares), rows_cur, rows_ref
+    return table, batch_verdict(params, model, table, prediction, current_sample), rows_cur, rows_ref
 

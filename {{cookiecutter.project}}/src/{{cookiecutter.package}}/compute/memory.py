@@ -16,11 +16,14 @@ def in_memory_bytes(path: str | Path) -> int:
 
     files, total = data_files(path), 0
     parquet = [file for file in files if file.suffix.lower() == ".parquet"]
-    if parquet:
-        first = pq.ParquetFile(parquet[0])
-        sample = first.read_row_group(0).to_pandas() if first.metadata.num_row_groups else None
-        per_row = sample.memory_usage(deep=True).sum() / len(sample) if sample is not None and len(sample) else 0
-        total += int(per_row * sum(pq.ParquetFile(file).metadata.num_rows for file in parquet))
+    try:
+        first = pq.ParquetFile(parquet[0]) if parquet else None
+        if first is not None and first.metadata.num_row_groups:
+            sample = first.read_row_group(0).to_pandas()
+            per_row = sample.memory_usage(deep=True).sum() / max(len(sample), 1)
+            total += int(per_row * sum(pq.ParquetFile(file).metadata.num_rows for file in parquet))
+    except (OSError, ValueError):  # not Parquet after all: reading it says so, in one line
+        return 0
     return total + sum(file.stat().st_size for file in files if file.suffix.lower() != ".parquet")
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..config import Params
 from ..errors import ConfigError
-from .cluster import read_parts, write_parts
+from .cluster import write_parts
 
 
 def held_out(part: pd.DataFrame, seed: int, test_size: float) -> pd.Series:
@@ -18,14 +18,13 @@ def held_out(part: pd.DataFrame, seed: int, test_size: float) -> pd.Series:
     return pd.Series((hashes >> np.uint64(11)) / 2.0**53 < test_size, index=part.index)
 
 
-def prepare_parts(params: Params, clean, arrived: pd.DataFrame) -> dict[str, int]:
-    """Clean and split paths.raw into Parquet datasets at paths.train and paths.test; `clean` is the
-    stage's own (it checks the columns on the data's schema first). Returns the rows at each step."""
+def prepare_parts(params: Params, raw, clean, arrived: pd.DataFrame) -> dict[str, int]:
+    """Clean and split the dask frame `raw` into Parquet datasets at paths.train and paths.test; `clean`
+    is the stage's own (the stage has run it on the data's schema: the columns are there). Returns the
+    rows read and written."""
     import dask
 
     settings = params.prepare
-    raw = read_parts(params.paths.raw)
-    clean(raw._meta, params.target, settings.drop_columns)  # a missing target or column, before any work
     frame = raw.rename(columns=lambda name: str(name).strip())
     if settings.drop_duplicates:
         frame = frame.drop_duplicates()
@@ -38,10 +37,10 @@ def prepare_parts(params: Params, clean, arrived: pd.DataFrame) -> dict[str, int
 
         train = dd.concat([train, dd.from_pandas(arrived.astype(cleaned.dtypes.to_dict()), npartitions=1)])
     # One pass over the raw data: the counts and both splits from the same partitions.
-    *counts, _, _ = dask.compute(raw.map_partitions(len).sum(), frame.map_partitions(len).sum(),
-                                 train.map_partitions(len).sum(), test.map_partitions(len).sum(),
-                                 write_parts(train, params.paths.train), write_parts(test, params.paths.test))
-    rows = dict(zip(("raw", "deduplicated", "train", "test"), map(int, counts)))
+    *counts, _, _ = dask.compute(raw.map_partitions(len).sum(), train.map_partitions(len).sum(),
+                                 test.map_partitions(len).sum(), write_parts(train, params.paths.train),
+                                 write_parts(test, params.paths.test))
+    rows = dict(zip(("raw", "train", "test"), map(int, counts)))
     if min(rows["train"], rows["test"]) == 0:
         raise ConfigError("prepare.test_size", "a share that leaves rows on both sides",
                           found_text=f"{settings.test_size} ({rows['train']} train and {rows['test']} test rows)")

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from ..data.checks import EXAMPLES, Failure, check_frame, plain, rule_texts
+from ..data.checks import EXAMPLES, Failure, check_frame, plain, rows_found, rule_texts
 from ..data.contract import Contract
 from ..data.rules import typed
 
@@ -70,22 +70,21 @@ def _merge(per_part: list[list[Failure]], offsets: list[int], total: int) -> lis
             known.rows = (known.rows + rows)[:EXAMPLES]
     for failure in merged.values():
         if failure.failing_rows:  # a rule on rows, not one on the table's shape (a missing column, say)
-            failure.share = round(failure.failing_rows / max(total, 1), 4)
-            failure.found = f"{failure.failing_rows} of {total} rows ({failure.failing_rows / max(total, 1):.1%})"
+            failure.found, _, failure.share = rows_found(failure.failing_rows, total)
     return list(merged.values())
 
 
 def _whole_data_failures(contract: Contract, texts: dict, whole: dict, unique: list[str], file: str,
                          total: int) -> list[Failure]:
-    def failure(key: str, count: int, examples: list = (), found: str | None = None) -> Failure:
+    def failure(key: str, count: int, examples: list = ()) -> Failure:
         text = texts[key]
-        return Failure(file, text.column, text.rule, text.expected,
-                       found or f"{count} of {total} rows ({count / max(total, 1):.1%})", count,
-                       round(count / max(total, 1), 4), list(examples)[:EXAMPLES], [], text.severity)
+        return Failure(file, text.column, text.rule, text.expected, *rows_found(count, total),
+                       list(examples)[:EXAMPLES], [], text.severity)
 
     failures = []
     if total < contract.min_rows:
-        failures.append(failure("dataset.min_rows", 0, found=f"{total} rows"))
+        text = texts["dataset.min_rows"]
+        failures.append(Failure(file, text.column, text.rule, text.expected, f"{total} rows", severity=text.severity))
     for name, missing in whole["missing"].items():
         key = f"columns.{name}.max_missing"
         if key in texts and missing / max(total, 1) > contract.columns[name].max_missing:
@@ -100,6 +99,3 @@ def _whole_data_failures(contract: Contract, texts: dict, whole: dict, unique: l
         failures.append(failure("dataset.max_duplicate_share", repeated_rows))
     return failures
 
-
-def plain(value):
-    return value.item() if hasattr(value, "item") else value

@@ -214,11 +214,15 @@ def _failures(rules: dict[str, _Rule], key: str, cases: pd.DataFrame, frame: pd.
     else:  # several columns (a rule across columns) or the whole row (a duplicate)
         shown = [name for name in rule.column.split(", ") if name in frame.columns] or list(frame.columns)
         examples = frame.loc[rows[:EXAMPLES], shown].apply(lambda row: ", ".join(map(str, row)), axis=1)
-    count, total = len(rows), len(frame)
+    count = len(rows)
+    return [Failure(file, rule.column, rule.rule, rule.expected, *rows_found(count, len(frame)),
+                    [plain(value) for value in examples], [plain(row) for row in rows[:EXAMPLES]], rule.severity)]
+
+
+def rows_found(count: int, total: int) -> tuple[str, int, float]:
+    """A failure's found text, failing rows and share, for `count` rows of `total`."""
     share = count / max(total, 1)
-    return [Failure(file, rule.column, rule.rule, rule.expected, f"{count} of {total} rows ({share:.1%})", count,
-                    round(share, 4), [plain(value) for value in examples], [plain(row) for row in rows[:EXAMPLES]],
-                    rule.severity)]
+    return f"{count} of {total} rows ({share:.1%})", count, round(share, 4)
 
 
 def _could_not_check(case: Any) -> str:

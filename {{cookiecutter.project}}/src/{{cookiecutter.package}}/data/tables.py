@@ -16,6 +16,8 @@ def data_files(path: str | Path) -> list[Path]:
     """The file at `path`, or the CSV and Parquet files in the folder at `path` in their parts' order
     (part.2 before part.10): one dataset either way."""
     path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
     if not path.is_dir():
         return [path]
     files = sorted((file for file in path.iterdir() if file.suffix.lower() in (".csv", ".parquet")),
@@ -28,10 +30,9 @@ def data_files(path: str | Path) -> list[Path]:
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV or Parquet file by its extension, or a folder of them as one table."""
     path = Path(path)
+    files = data_files(path)
     if path.is_dir():
-        return pd.concat([read_table(file) for file in data_files(path)], ignore_index=True)
-    if not path.is_file():
-        raise UserError(f"{path}: file not found")
+        return pd.concat([read_table(file) for file in files], ignore_index=True)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise UserError(f"{path}: expected a .csv or .parquet file, found a '{suffix}' file")
@@ -97,13 +98,13 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_parquet(path, index=False)
 
 
-def dataset_md5(path: str | Path) -> str:
-    """A file's MD5 as DVC records it; for a folder of parts, the MD5 of its parts' names and MD5s."""
-    files = data_files(path)
+def dataset_md5(path: str | Path) -> tuple[str, dict[str, str]]:
+    """The dataset's MD5 (a file's as DVC records it; for a folder of parts, the MD5 of its parts' names
+    and MD5s), and each file's MD5 by name."""
+    parts = {file.name: file_md5(file) for file in data_files(path)}
     if not Path(path).is_dir():
-        return file_md5(files[0])
-    listing = "".join(f"{file.name} {file_md5(file)}\n" for file in files)
-    return hashlib.md5(listing.encode()).hexdigest()
+        return next(iter(parts.values())), parts
+    return hashlib.md5("".join(f"{name} {md5}\n" for name, md5 in parts.items()).encode()).hexdigest(), parts
 
 
 def file_md5(path: str | Path) -> str:

@@ -31,12 +31,8 @@ def compare_feature(name: str, reference: pd.Series, current: pd.Series, policy:
     numeric = is_numeric(reference)
     require_same_kind(name, numeric, current)
     sizes = Sizes(len(ref), len(cur), reference.isna().mean(), current.isna().mean() if len(current) else None)
-    if numeric:
-        def binned(bins: int) -> Binned:
-            return bin_numbers(ref.to_numpy(float), cur.to_numpy(float), bins)
-    else:
-        def binned(bins: int) -> Binned:
-            return bin_categories(ref, cur)
+    def binned(bins: int) -> Binned:
+        return bin_numbers(ref.to_numpy(float), cur.to_numpy(float), bins) if numeric else bin_categories(ref, cur)
     return judge_feature(name, numeric, sizes, binned, policy, tests)
 
 

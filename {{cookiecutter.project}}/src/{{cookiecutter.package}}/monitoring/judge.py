@@ -24,7 +24,14 @@ def judge_batch(params: Params, reference: pd.DataFrame, current: pd.DataFrame) 
     table = compare(seen, now, list(seen.columns), params.drift)
     model = load_model(params.paths.model)
     prediction = prediction_drift(model, reference[features], current[features], params.drift)
-    decay = performance_decay(model, current, params, read_json(params.paths.metrics))
+    return table, batch_verdict(params, model, table, prediction, current)
+
+
+def batch_verdict(params: Params, model, table: pd.DataFrame, prediction: dict,
+                  labelled: pd.DataFrame) -> DriftSummary:
+    """The batch's verdict from its drift table and its predictions' row, with the model's quality on the
+    batch's `labelled` rows against its test metrics, and evaluate's importance when it draws it."""
+    decay = performance_decay(model, labelled, params, read_json(params.paths.metrics))
     importance = params.paths.plots.get("importance")
     shares = importance_shares(read_table(importance) if importance else None)
-    return table, summarize(table, params.drift, prediction, decay, shares)
+    return summarize(table, params.drift, prediction, decay, shares)

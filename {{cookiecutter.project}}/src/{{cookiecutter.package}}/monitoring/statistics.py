@@ -114,13 +114,24 @@ def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> float:
 
 
 def numeric_edges(reference: np.ndarray, bins: int) -> np.ndarray:
-    """The inner edges of `bins` quantile bins of the reference; repeated values merge bins.
+    """The inner edges of `bins` quantile bins of the reference; repeated values merge bins."""
+    return edges_between(reference.min(), reference.max(), lambda shares: np.quantile(reference, shares), bins)
+
+
+def inner_quantiles(bins: int) -> np.ndarray:
+    """The shares at the inner edges of `bins` quantile bins."""
+    return np.linspace(0, 1, bins + 1)[1:-1]
+
+
+def edges_between(low: float, high: float, quantiles, bins: int) -> np.ndarray:
+    """The inner bin edges from `quantiles(shares)` of values from `low` to `high` (where they were found:
+    numpy here, counts over partitions on the dask engine).
 
     A constant reference gets edges around its one value, so values below, at and above it differ.
     """
-    if reference.min() == reference.max():
-        return np.array([reference[0], np.nextafter(reference[0], np.inf)])
-    return np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1))[1:-1])
+    if low == high:
+        return np.array([low, np.nextafter(low, np.inf)])
+    return np.unique(quantiles(inner_quantiles(bins)))
 
 
 def bin_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from ..tracking.runs import RunInfo, add_to_run
 
 
 def evaluate(model, features: pd.DataFrame, y_true: pd.Series, params: Params) -> dict:
-    """The model's scores, slices, latency and plot tables on the test split."""
+    """The model's slices, latency and plot tables on the test split (or the dask engine's sample of it)."""
     settings = params.evaluate
     slices = {}
     if settings.slice_column is not None:
@@ -31,8 +31,7 @@ def evaluate(model, features: pd.DataFrame, y_true: pd.Series, params: Params) -
             raise ConfigError("evaluate.slice_column", "a feature of the test split", settings.slice_column)
         slices = slice_metrics(model, features, y_true, features[settings.slice_column], params.task,
                                settings.slice_metric, settings.slice_min_rows)
-    return {"scores": score(model, features, y_true, params.task), "slices": slices,
-            "latency": measure_latency(model, features, settings.latency_rows),
+    return {"slices": slices, "latency": measure_latency(model, features, settings.latency_rows),
             "plots": plot_tables(model, features, y_true, params.task, settings.importance_repeats, params.seed)}
 
 
@@ -48,11 +47,11 @@ def main() -> None:
             scores, rows = scores_by_partition(model, params.paths.test, params.target, params.task)
     else:
         test = read_whole(params.paths.test, params.compute)
-        scores, rows = None, len(test)
     features, y_true = test[feature_columns(test, params.target)], test[params.target]
+    if params.compute.engine == "pandas":
+        scores, rows = score(model, features, y_true, params.task), len(test)
     results = evaluate(model, features, y_true, params)
-    results["scores"] = scores or results["scores"]
-    scores, slices, latency = results["scores"], results["slices"], results["latency"]
+    slices, latency = results["slices"], results["latency"]
     write_plots(params.paths.plots, results["plots"])
 
     verdicts = judge(params.gates, scores, latency, slices)

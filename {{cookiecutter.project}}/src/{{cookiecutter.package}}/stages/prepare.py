@@ -78,10 +78,12 @@ def prepare_on_dask(params: Params) -> None:
     from ..compute.prepare import prepare_parts
 
     settings = params.prepare
-    columns = clean(read_parts(params.paths.raw)._meta, params.target, settings.drop_columns)[0].columns
+    raw = read_parts(params.paths.raw)
+    # On the data's schema alone: a missing target or column stops here, before any work.
+    columns = clean(raw._meta, params.target, settings.drop_columns)[0].columns
     arrived = labelled_rows(params.paths.labelled, columns, params.target, settings.drop_columns)
     with dask_client(params.compute):
-        rows = prepare_parts(params, clean, arrived)
+        rows = prepare_parts(params, raw, clean, arrived)
     kept = rows["train"] + rows["test"] - len(arrived)
     print(f"prepare: read {rows['raw']} rows from {params.paths.raw} on Dask, kept {kept}; wrote {rows['train']} "
           f"train rows ({len(arrived)} of them labelled rows from {params.paths.labelled}) to {params.paths.train} "

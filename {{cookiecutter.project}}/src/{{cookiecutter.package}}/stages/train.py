@@ -16,7 +16,7 @@ from ..errors import ConfigError, run
 from ..model.artifact import save_model
 from ..model.pipeline import build_pipeline, build_search, check_task
 from ..tracking.connection import connect
-from ..tracking.lineage import dataset_parts, lineage_tags
+from ..tracking.lineage import lineage
 from ..tracking.runs import log_training_run
 
 
@@ -81,9 +81,9 @@ def train_and_log(params: Params, train: pd.DataFrame, fitting, compute: dict) -
     save_model(pipeline, params.paths.model)
     started = time.perf_counter()
     mlflow = connect(params.mlflow.tracking_uri, params.mlflow.experiment, params.mlflow.fallback_uri)
-    datasets = {"train": params.paths.train}
-    run_info = log_training_run(mlflow, pipeline, params.paths.model, features, logged, metrics,
-                                lineage_tags(datasets, compute), {"lineage/datasets.json": dataset_parts(datasets)})
+    tags, datasets = lineage({"train": params.paths.train}, compute)
+    run_info = log_training_run(mlflow, pipeline, params.paths.model, features, logged, metrics, tags,
+                                {"lineage/datasets.json": datasets})
     run_info.save(params.paths.run_info)
     sampled = f" (a sample of the {compute['rows']})" if compute.get("rows", len(train)) > len(train) else ""
     print(f"train: fit {params.train.model.estimator} on {len(train)} rows{sampled} in {fit_seconds:.2f}s "

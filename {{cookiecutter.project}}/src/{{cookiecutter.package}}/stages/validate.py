@@ -67,7 +67,7 @@ def judge(params: Params, read, check) -> None:
                         f"see the table above and {report_path}")
     # What train depends on: the training data that passed, by MD5. A new current batch changes the
     # report but not this, so it does not retrain the model.
-    write_json({name: dataset_md5(paths[name]) for name in ("train", "test")}, params.paths.validated)
+    write_json({name: dataset_md5(paths[name])[0] for name in ("train", "test")}, params.paths.validated)
     print(f"validate: {checked} meet {params.paths.contract} ({len(failures)} warning(s)); wrote {report_path}")
 
 

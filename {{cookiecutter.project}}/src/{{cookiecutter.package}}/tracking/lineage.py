@@ -3,7 +3,7 @@ where it ran (compute.engine, the cluster's size)."""
 
 import os
 
-from ..data.tables import data_files, dataset_md5, file_md5
+from ..data.tables import dataset_md5
 from ..outputs import git
 
 
@@ -16,22 +16,18 @@ def _git(*args: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def lineage_tags(datasets: dict[str, str], compute: dict | None = None) -> dict[str, str]:
-    """Git commit and dirtiness, each dataset's MD5 and number of parts (tables.dataset_md5), the DVC
-    experiment name if any, and `compute`'s facts (engine, workers...) as compute.* tags."""
-    tags = {f"data.{name}.md5": dataset_md5(path) for name, path in datasets.items()}
-    tags |= {f"data.{name}.parts": str(len(data_files(path))) for name, path in datasets.items()}
-    tags |= {f"compute.{key}": str(value) for key, value in (compute or {}).items()}
+def lineage(datasets: dict[str, str], compute: dict) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The run's tags: git commit and dirtiness, each dataset's MD5 and number of parts, the DVC experiment
+    name if any, and `compute`'s facts (engine, workers...) as compute.* tags; and each dataset's files
+    with their MD5s (the run's lineage/datasets.json)."""
+    hashed = {name: dataset_md5(path) for name, path in datasets.items()}
+    tags = {f"data.{name}.md5": md5 for name, (md5, _) in hashed.items()}
+    tags |= {f"data.{name}.parts": str(len(parts)) for name, (_, parts) in hashed.items()}
+    tags |= {f"compute.{key}": str(value) for key, value in compute.items()}
     commit = _git("rev-parse", "HEAD")
     if commit:
         tags["git.commit"] = commit
         tags["git.dirty"] = str(bool(_git("status", "--porcelain", "--untracked-files=no"))).lower()
     if os.environ.get("DVC_EXP_NAME"):
         tags["dvc.experiment"] = os.environ["DVC_EXP_NAME"]
-    return tags
-
-
-def dataset_parts(datasets: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Each dataset's files (one, or its Parquet parts) by name, with their MD5s: the run's
-    lineage/datasets.json, which the data.*.md5 tags summarize."""
-    return {name: {file.name: file_md5(file) for file in data_files(path)} for name, path in datasets.items()}
+    return tags, {name: parts for name, (_, parts) in hashed.items()}
