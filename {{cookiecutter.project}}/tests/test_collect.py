@@ -11,7 +11,7 @@ import yaml
 
 from {{ cookiecutter.package }}.commands.collect import main
 from {{ cookiecutter.package }}.data.tables import read_table, write_table
-from {{ cookiecutter.package }}.serving.request_log import PartWriter
+from {{ cookiecutter.package }}.serving.request_log import PartWriter, read_parts
 
 
 def logged(frame, request_id: str) -> list[dict]:
@@ -56,3 +56,14 @@ def test_collect_turns_the_traffic_since_the_last_collect_into_the_current_batch
     assert read_table("data/current/batch.csv")["size"].tolist() == frame["size"].tail(25).tolist()
     main()
     assert "no traffic logged" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_a_part_whose_rows_all_missed_a_number_keeps_the_column_numeric(tmp_path):
+    fs = fsspec.filesystem("file")
+    writer = PartWriter(fs, str(tmp_path), rows=1000, seconds=3600)
+    writer.append([{"horsepower": 71.0}, {"horsepower": 80.0}])
+    writer.flush()
+    writer.append([{"horsepower": None}])  # a part of its own, as the log's timer can write one
+    writer.close()
+    rows, _ = read_parts(fs, str(tmp_path))
+    assert rows["horsepower"].dtype == "float64" and rows["horsepower"].isna().sum() == 1

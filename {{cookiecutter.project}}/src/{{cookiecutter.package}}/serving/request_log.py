@@ -85,7 +85,10 @@ def read_parts(fs, folder: str, after: str = "") -> tuple[pd.DataFrame, str]:
     for name in names:
         with fs.open(f"{folder}/{name}", "rb") as stream:
             frames.append(pd.read_parquet(io.BytesIO(stream.read())))
-    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), (names[-1] if names else after)
+    # A part whose rows all missed a value holds that column as nulls; joined to the others, the column
+    # would be objects, and drift-check would take numbers for text. infer_objects types it again.
+    rows = pd.concat(frames, ignore_index=True).infer_objects() if frames else pd.DataFrame()
+    return rows, (names[-1] if names else after)
 
 
 def read_labels(fs, root: str) -> pd.Series:
