@@ -24,8 +24,10 @@ import dataclasses, sys, time
 import fsspec, uvicorn
 from {package}.config import load_params
 from {package}.data.contract import load_contract
+from {package}.serving.access import Tokens
 from {package}.serving.app import Logs, create_app
 from {package}.serving.model import Watched, workspace_model
+from {package}.serving.request_ids import RequestIds, key_from
 from {package}.serving.request_log import PartWriter
 from {package}.serving.rollout import Challenger
 
@@ -53,10 +55,11 @@ other = dataclasses.replace(served, model=model, md5="0" * 32, version="md5:chal
 challenger = None if mode == "alone" else Challenger(Watched(lambda: other.md5, lambda: other, 60, "challenger"), 0.0,
                                                       params.rollout.shadow_timeout_ms / 1000)
 fs, serve = fsspec.filesystem("file"), params.serve
-logs = Logs(*(PartWriter(fs, f"{{folder}}/{{name}}", serve.log_rows, serve.log_seconds)
-              for name in ("log", "feedback")))
+logs = Logs(*(PartWriter(fs, f"{{folder}}/{{name}}", serve.log_rows, serve.log_seconds, f"{{folder}}/spool/{{name}}",
+                         serve.log_fsync_seconds) for name in ("log", "feedback")))
 app = create_app(Watched(lambda: served.md5, lambda: served, 60), load_contract(params.paths.contract), serve, logs,
-                 tuple(params.prepare.drop_columns or ()), challenger)
+                 Tokens(None, None), RequestIds(key_from(None, None), 3600), tuple(params.prepare.drop_columns or ()),
+                 challenger)
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 """
 

@@ -67,33 +67,49 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextmanager
-def serve(command: list[str], workdir: Path, health: str, env: dict | None = None) -> Iterator[str]:
-    """Run a server on a free loopback port (`{port}` in `command`) until the block ends; yield its URI."""
-    port = free_port()
+def start_server(command: list[str], workdir: Path, health: str, env: dict | None = None,
+                 port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A server started on a loopback port (`{port}` in `command`; a free one unless given), in a process
+    group of its own, once `health` answers; the process and its URI."""
+    port = port or free_port()
     workdir.mkdir(parents=True)
     log = workdir / "server.log"
     with open(log, "w") as stream:
         server = subprocess.Popen([part.format(port=port) for part in command], cwd=workdir, stdout=stream, env=env,
                                   stderr=subprocess.STDOUT, start_new_session=True)  # workers share its group
     uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"{uri}{health}", timeout=2):
+                return server, uri
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                stop_server(server)
+                raise AssertionError(log.read_text()) from None
+            time.sleep(0.5)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """As Ctrl-C would: SIGTERM to its process group, SIGKILL after 30 s."""
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{uri}{health}", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    except ProcessLookupError:
+        server.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+@contextmanager
+def serve(command: list[str], workdir: Path, health: str, env: dict | None = None) -> Iterator[str]:
+    """Run a server on a free loopback port (`{port}` in `command`) until the block ends; yield its URI."""
+    server, uri = start_server(command, workdir, health, env)
+    try:
         yield uri
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
 
 
 # In a project's folder, run by its Python: the test split's feature records, labels and the model's
@@ -112,9 +128,11 @@ print(json.dumps({"records": json.loads(features.to_json(orient="records")), "la
 """
 
 
-def post(uri: str, path: str, body: dict) -> tuple[int, dict]:
-    """POST `body` as JSON; the status and the JSON answer (an error's too)."""
-    request = urllib.request.Request(uri + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+def post(uri: str, path: str, body: dict, token: str | None = None) -> tuple[int, dict]:
+    """POST `body` as JSON (with `Authorization: Bearer <token>` when given); the status and the JSON answer
+    (an error's too)."""
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    request = urllib.request.Request(uri + path, json.dumps(body).encode(), headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())

@@ -11,8 +11,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,7 +22,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, params_edit, post, serve, states
+from conftest import (LOOP, TEST_SPLIT, Session, bake, free_port, mlflow_server, params_edit, post, serve, start_server,
+                      states, stop_server)
 from stack import stack
 
 STAGES = ("prepare", "validate", "train", "evaluate", "drift-check")
@@ -574,6 +577,131 @@ def test_make_serve_with_two_workers_answers_on_one_address_into_one_log(session
         subprocess.run(["rm", "-rf", str(project / "data/incoming")], check=True)
 
 
+# In a project's folder: each logged row's request id and record, as JSON.
+LOGGED_ROWS = """
+import json, sys
+import fsspec
+from my_ml_project.serving.request_log import read_parts
+rows, _ = read_parts(fsspec.filesystem("file"), sys.argv[1], columns=["request_id", "record"])
+print(json.dumps(rows.values.tolist()))
+"""
+
+
+def ask_all(uri: str, records: list[dict], clients: int = 8, after=None) -> list[str | None]:
+    """Each record as a one-record /predict from `clients` at once: the request ids answered (None where
+    no answer came); `after(answered so far)` is called after each answer."""
+    answered = []
+
+    def ask(record: dict) -> str | None:
+        try:
+            status, answer = post(uri, "/predict", {"records": [record]})
+        except OSError:  # the server is gone
+            return None
+        request_id = answer["request_id"] if status == 200 else None
+        answered.append(request_id)
+        if after:
+            after(answered)
+        return request_id
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(ask, records))
+
+
+def clean_traffic(session: Session, params_text: str) -> None:
+    """The settings and the sample's batch back, and no traffic or spool left for later tests."""
+    (session.project / "params.yaml").write_text(params_text)
+    current = yaml.safe_load(params_text)["paths"]["current"]
+    session.run("batch back", "git", "checkout", "--", f"{current}.dvc")
+    session.run("batch back in the workspace", "dvc", "checkout", "--force", f"{current}.dvc")
+    subprocess.run(["rm", "-rf", str(session.project / "data/incoming"), str(session.project / ".serve")], check=True)
+
+
+@pytest.mark.slow
+def test_a_server_killed_under_load_loses_no_answer_it_sent(session, tmp_path):
+    """kill -9 of `make serve` while 8 clients ask: every answer a client received is in the request log
+    once the server has started again (serving/spool.py), none twice."""
+    project = session.project
+    original = (project / "params.yaml").read_text()
+    if yaml.safe_load(original)["task"] != "classification":
+        pytest.skip("one sample kills the server: the classification one")
+    records = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", TEST_SPLIT))["records"]
+    command = ["make", "-C", str(project), "serve", "PORT={port}"]
+    try:
+        server, uri = start_server(command, tmp_path / "first", "/health", session.env)
+
+        def kill_at_150(answered: list) -> None:
+            if len(answered) == 150:
+                os.killpg(server.pid, signal.SIGKILL)
+
+        sent = ask_all(uri, (records * 8)[:400], after=kill_at_150)
+        server.wait()
+        received = [request_id for request_id in sent if request_id]
+        assert 150 <= len(received) < 400, len(received)
+        assert not (project / "data/incoming/log").exists()  # no part was written before the kill: 1,000 rows
+        again, _ = start_server(command, tmp_path / "again", "/health", session.env)
+        stop_server(again)
+        restarted = (tmp_path / "again/server.log").read_text()
+        assert re.search(r"request log: \d+ rows a stopped server had not written", restarted), restarted
+        logged = json.loads(session.run("logged", str(project / ".venv/bin/python"), "-c", LOGGED_ROWS,
+                                        str(project / "data/incoming/log")))
+        assert set(received) <= {request_id for request_id, _ in logged}
+        assert len(logged) == len({tuple(row) for row in logged}) <= 400  # none twice
+        print(f"kill -9 after {len(received)} answers: {len(logged)} rows logged, "
+              f"{len(logged) - len(received)} of them answers the killed server sent no client")
+    finally:
+        clean_traffic(session, original)
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_request_log_costs_no_answer_and_health_says_so(session, tmp_path):
+    """The spool and the log's folder on a small tmpfs, filled to the last byte while the API serves: every
+    request is answered, /health reports the log failing, one line says so; once space is freed the rows
+    kept meanwhile are written."""
+    project = session.project
+    original = (project / "params.yaml").read_text()
+    if yaml.safe_load(original)["task"] != "classification":
+        pytest.skip("one sample fills the log's disk: the classification one")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a small tmpfs cannot be mounted here ({mounted.stderr.strip()}): it takes root")
+    records = json.loads(session.run("evaluated", str(project / ".venv/bin/python"), "-c", TEST_SPLIT))["records"]
+
+    def on_the_small_disk(params: dict) -> None:
+        params["incoming"]["location"] = str(disk / "incoming")
+        params["serve"].update(log_spool=str(disk / "spool"), log_rows=20, log_seconds=1)
+
+    try:
+        params_edit(project, on_the_small_disk)
+        with serve(["make", "-C", str(project), "serve", "PORT={port}"], tmp_path / "serve", "/health", session.env) as uri:
+            with open(disk / "filler", "wb") as filler:  # every byte left
+                try:
+                    while True:
+                        filler.write(b"\0" * 65536)
+                        filler.flush()
+                except OSError:
+                    pass
+            sent = ask_all(uri, records[:60])
+            assert all(sent), sent
+            health = json.loads(urllib.request.urlopen(f"{uri}/health", timeout=10).read())
+            assert health["status"] == "ready" and health["log"].startswith("answers: cannot write"), health
+            (disk / "filler").unlink()
+            deadline = time.monotonic() + 30
+            while json.loads(urllib.request.urlopen(f"{uri}/health", timeout=10).read())["log"] != "ok":
+                assert time.monotonic() < deadline, "the log did not write again once the disk had room"
+                time.sleep(0.5)
+        output = (tmp_path / "serve/server.log").read_text()
+        assert output.count("request log: cannot write") == 1 and "request log: writing again" in output, output
+        logged = json.loads(session.run("logged", str(project / ".venv/bin/python"), "-c", LOGGED_ROWS,
+                                        str(disk / "incoming/log")))
+        assert sorted(request_id for request_id, _ in logged) == sorted(sent)
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+        clean_traffic(session, original)
+
+
 @pytest.mark.slow
 def test_the_api_image_builds_and_answers_from_a_container_as_a_user_without_privileges(session, docker, tmp_path):
     if yaml.safe_load((session.project / "params.yaml").read_text())["task"] != "classification":
@@ -646,7 +774,7 @@ def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_obj
     shutil.copytree(session.project, project, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
     (project / ".venv").symlink_to(session.project / ".venv")
     user = Session.for_project(project)
-    user.env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    user.env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "FEEDBACK_TOKEN": "stack-token"}
     build = ("make", "image", f"IMAGE={image}", f"DOCKER_BUILD_ARGS=--network host --build-arg BASE_IMAGE={base}")
     user.env |= {key: engine.env[key] for key in ("DOCKER_HOST", "DOCKER_BUILDKIT")}
     user.run("image", *build)  # the object store's stand-in is built on it
@@ -674,8 +802,9 @@ def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_obj
         assert status == 200 and answer["model_version"] == "my-ml-project/1", answer
         assert answer["predictions"] == evaluated["predictions"], answer
         for record, label in enumerate(evaluated["labels"]):
-            assert post(running.api, "/feedback", {"request_id": answer["request_id"], "record": record,
-                                                   "label": label})[0] == 200
+            feedback = {"request_id": answer["request_id"], "record": record, "label": label}
+            assert post(running.api, "/feedback", feedback)[0] == 401  # compose.yaml's API asks for the token
+            assert post(running.api, "/feedback", feedback, token="stack-token")[0] == 200
         running.compose("stop", "api")  # it writes its log to the bucket as it stops
 
         # The monitor, on this checkout as its owner: the traffic becomes the current batch, checked for drift.

@@ -9,6 +9,7 @@ import yaml
 
 from {{ cookiecutter.package }}.config import Model, Preprocessing
 from {{ cookiecutter.package }}.model.pipeline import build_pipeline
+from {{ cookiecutter.package }}.serving.model import Watched
 
 
 @pytest.fixture
@@ -44,3 +45,15 @@ def frame_params(tmp_path, monkeypatch) -> dict:
     monkeypatch.chdir(tmp_path)
     Path("params.yaml").write_text(yaml.safe_dump(params))
     return params
+
+
+@pytest.fixture
+def champion(fitted) -> Watched:
+    """`fitted` as the champion; `champion.wanted["md5"]` and `champion.models` say what it should serve."""
+    from api import served  # the API's test helpers: imported by the tests that serve only
+
+    models = {"0123456789ab" * 2: fitted[0]}
+    wanted = {"md5": "0123456789ab" * 2}
+    champion = Watched(lambda: wanted["md5"], lambda: served(models[wanted["md5"]], wanted["md5"]), 0.05)
+    champion.wanted, champion.models = wanted, models
+    return champion

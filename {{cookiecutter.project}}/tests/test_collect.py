@@ -22,7 +22,7 @@ def logged(frame, request_id: str) -> list[dict]:
 
 
 def write(folder: str, rows: list[dict]) -> None:
-    writer = PartWriter(fsspec.filesystem("file"), str(Path(folder).resolve()), 1000, 3600)
+    writer = PartWriter(fsspec.filesystem("file"), str(Path(folder).resolve()), 1000, 3600, f"{folder}.spool", 1)
     writer.append(rows)
     writer.close()
 
@@ -43,14 +43,20 @@ def test_collect_turns_the_traffic_since_the_last_collect_into_the_current_batch
     assert "5 answered records (0 labelled)" in capsys.readouterr().out
     write("incoming/log", logged(frame.head(30), "a" * 32))
     write("incoming/feedback", [{"request_id": "a" * 32, "record": 2, "time": datetime.now(UTC), "label": "small"},
-                                {"request_id": "a" * 32, "record": 2, "time": datetime.now(UTC), "label": "big"}])
+                                {"request_id": "a" * 32, "record": 2, "time": datetime.now(UTC), "label": "big"},
+                                {"request_id": "a" * 32, "record": 30, "time": datetime.now(UTC), "label": "big"},
+                                {"request_id": "e" * 32, "record": 0, "time": datetime.now(UTC), "label": "big"}])
     main()
     current = read_table("data/current/batch.csv")
     assert len(current) == 30 and list(current.columns) == list(frame.columns)
     assert current["size"].tolist() == frame["size"].head(30).tolist()
     assert current["label"].notna().sum() == 1 and current.loc[2, "label"] == "big"  # the last label sent
     assert Path("data/current/batch.csv.dvc").is_file()
-    assert "30 answered records (1 labelled)" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "30 answered records (1 labelled)" in output
+    # Only labels for a logged answer's record join; the rest are counted, by why.
+    assert "labels left out: 1 replaced by a later label for the same record, 2 for a record no logged answer holds" \
+        in output
     write("incoming/log", logged(frame.tail(25), "b" * 32))
     main()  # only what came since
     assert read_table("data/current/batch.csv")["size"].tolist() == frame["size"].tail(25).tolist()
@@ -60,7 +66,7 @@ def test_collect_turns_the_traffic_since_the_last_collect_into_the_current_batch
 
 def test_a_part_whose_rows_all_missed_a_number_keeps_the_column_numeric(tmp_path):
     fs = fsspec.filesystem("file")
-    writer = PartWriter(fs, str(tmp_path), rows=1000, seconds=3600)
+    writer = PartWriter(fs, str(tmp_path), rows=1000, seconds=3600, spool=tmp_path / "spool", fsync_seconds=1)
     writer.append([{"horsepower": 71.0}, {"horsepower": 80.0}])
     writer.flush()
     writer.append([{"horsepower": None}])  # a part of its own, as the log's timer can write one

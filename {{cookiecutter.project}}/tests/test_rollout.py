@@ -152,7 +152,7 @@ def test_a_canary_that_fails_fails_only_its_own_requests_and_a_share_of_0_ends_i
 
 def write_log(rows: list[dict], feedback: list[dict]) -> None:
     for folder, part in (("incoming/log", rows), ("incoming/feedback", feedback)):
-        writer = PartWriter(fsspec.filesystem("file"), str(Path(folder).resolve()), 1000, 3600)
+        writer = PartWriter(fsspec.filesystem("file"), str(Path(folder).resolve()), 1000, 3600, f"{folder}.spool", 1)
         writer.append(part)
         writer.close()
 

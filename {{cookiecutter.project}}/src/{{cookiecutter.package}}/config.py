@@ -160,8 +160,14 @@ class Serve(Section):
     """The prediction API (`make serve`; HOST and PORT are the command's)."""
     workers: Positive  # uvicorn worker processes on the one address
     max_body_bytes: Positive  # a larger request body is refused with 413
+    max_string_chars: Positive  # a longer string in a body is refused with 422
+    max_records: Positive  # a request of more records is refused with 429
+    client_requests_per_second: PositiveNumber | None  # per client address and worker; more: 429 (null: no limit)
+    feedback_window_hours: PositiveNumber  # /feedback takes labels for answers this recent
     log_rows: Positive  # the request log writes a part when this many rows have gathered ...
     log_seconds: PositiveNumber  # ... or this many seconds have passed
+    log_spool: Text  # a local folder: each answer is written there before it is sent (serving/spool.py) ...
+    log_fsync_seconds: PositiveNumber  # ... and forced to the disk this often
     reload_seconds: PositiveNumber  # how often the server looks for a new champion in dvc.lock
     batch_max_rows: Positive  # concurrent requests are answered together, up to this many rows ...
     batch_max_wait_ms: AtLeastZero  # ... waiting this long for more (0: only those already waiting)

@@ -1,7 +1,7 @@
 """`make collect`: the API's traffic since the last collect becomes the next batch, then the current one.
 
 The answers logged under `<incoming.location>/log/` since the last collect, each joined with the label
-`/feedback` recorded for it (where one came back), are written as one batch file in incoming.location,
+`/feedback` recorded for it (where one came back: the last, if several), are written as one batch file in incoming.location,
 the place any new data lands; then `make intake`'s step makes it the current batch (dvc add), so
 `make repro` runs validate and drift-check on real traffic and the monitor takes it the same way.
 """
@@ -22,6 +22,10 @@ def main() -> None:
     batch = collected.batch
     print(f"collect: {len(batch)} answered records ({batch[params.target].notna().sum()} labelled) since "
           f"{collected.after or 'the start of the log'} -> {params.incoming.location}/{collected.name}")
+    if collected.replaced or collected.unanswered:
+        print(f"collect: labels left out: {collected.replaced} replaced by a later label for the same record, "
+              f"{collected.unanswered} for a record no logged answer holds (one the API has not written to the log "
+              "yet joins a later batch)")
     unchanged = take_newest(params)
     if unchanged:
         print(f"collect: {unchanged}")

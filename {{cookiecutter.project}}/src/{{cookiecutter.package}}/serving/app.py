@@ -3,16 +3,17 @@
 The model is loaded after the server starts listening, so /health answers 503 until it is ready, and
 replaced whole when the champion changes (serving/model.py, Watched): a request reads it once, so a
 switch fails no request and never mixes two models within one. Every answer is logged, and /feedback
-records a label for an answered record (serving/request_log.py); both logs are written on shutdown.
+records a label for a record an answer of the API holds (serving/request_ids.py, serving/request_log.py).
 With a challenger (serving/rollout.py), a request's optional "key" decides which model answers it.
+Before a body is read: the client's limits (serving/limits.py) and token (serving/access.py); then its
+shape (serving/body.py), then the contract (serving/inputs.py). Every refusal, and the error nothing
+else caught, is {"detail": [{"field": ..., "expected": ..., "found": ...}]}.
 """
 
 import asyncio
-import json
-import re
+import logging
 import threading
 import time
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,17 +22,22 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sklearn.pipeline import Pipeline
+from starlette.exceptions import HTTPException
 
 from ..config import Serve
 from ..data.contract import Contract
 from ..data.features import feature_columns
+from .access import FEEDBACK_ENV, PREDICT_ENV, Tokens, Unauthorized, require
 from .batching import Batcher, ModelFailed
+from .body import WrongMediaType, parse_body, require_json
 from .inputs import BODY, BadRequest, check_label, check_records, request_contract, request_records
+from .limits import ClientLimits, TooMany
 from .model import Served, Watched
+from .request_ids import RequestIds
 from .request_log import PartWriter
 from .rollout import Challenger, Shadow
 
-REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,12 +54,13 @@ class TooLarge(Exception):
     pass
 
 
-def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Logs,
-               dropped: tuple[str, ...] = (), challenger: Challenger | None = None) -> FastAPI:
+def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Logs, tokens: Tokens,
+               request_ids: RequestIds, dropped: tuple[str, ...] = (), challenger: Challenger | None = None) -> FastAPI:
     """The API, serving `champion` (watched in the background from start-up), beside `challenger` when
-    given. Records may hold the `dropped` columns (prepare's drop_columns: raw rows as they come), which
-    are set aside."""
+    given; `tokens` guard its endpoints (serving/access.py). Records may hold the `dropped` columns
+    (prepare's drop_columns: raw rows as they come), which are set aside."""
     contract, max_body_bytes = request_contract(contract), settings.max_body_bytes
+    limits = ClientLimits(settings.client_requests_per_second, settings.max_records)
 
     def answer_one(served: Served, records: list[dict]) -> dict:
         frame = pd.DataFrame.from_records(records)
@@ -94,9 +101,34 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
         return JSONResponse({"status": "loading" if champion.error is None else "failed",
                              "detail": champion.error}, status_code=503)
 
+    # Every refusal in one format: {"detail": [{"field": ..., "expected": ..., "found": ...}, ...]}.
     @app.exception_handler(BadRequest)
     def refuse(_: Request, error: BadRequest) -> JSONResponse:
+        if isinstance(error, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+            return JSONResponse({"detail": error.problems}, status_code=error.status, headers=headers)
+        if isinstance(error, TooMany):
+            headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
+            return JSONResponse({"detail": error.problems}, status_code=429, headers=headers)
         return JSONResponse({"detail": error.problems}, status_code=422)
+
+    @app.exception_handler(WrongMediaType)
+    def wrong_media_type(_: Request, error: WrongMediaType) -> JSONResponse:
+        return JSONResponse({"detail": [{"field": "header.Content-Type", "expected": "application/json",
+                                         "found": error.found}]}, status_code=415)
+
+    @app.exception_handler(HTTPException)
+    def no_such_endpoint(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"detail": [{"field": "path", "expected": "POST /predict, POST /feedback, GET /health, "
+                                         "GET /version or GET /docs", "found": f"{request.method} {request.url.path}"}]},
+                            status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    def failed(_: Request, error: Exception) -> JSONResponse:
+        log.exception("a request failed")  # the traceback goes to the server's log, never to the caller
+        return JSONResponse({"detail": [{"field": None, "expected": "an answer", "found": "an error in the API "
+                                         f"({type(error).__name__}); the server's log has the details"}]},
+                            status_code=500)
 
     @app.exception_handler(ModelFailed)
     def model_failed(_: Request, error: ModelFailed) -> JSONResponse:
@@ -109,21 +141,36 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
 
     @app.get("/health")
     def health():
+        """Ready once a model is loaded; "log" says whether the request log can be written (a failing log
+        does not stop the answers, serving/request_log.py)."""
         served = champion.current
-        return {"status": "ready", "model_version": served.version} if served else not_ready()
+        if served is None:
+            return not_ready()
+        failing = [f"{name} {writer.failure}" + (f", {writer.dropped} rows dropped" if writer.dropped else "")
+                   for name, writer in (("answers:", logs.answers), ("feedback:", logs.feedback)) if writer.failure]
+        return {"status": "ready", "model_version": served.version, "log": "; ".join(failing) or "ok"}
 
     @app.get("/version")
     def version():
         served, beside = champion.current, challenger.watched.current if challenger else None
         return {**served.describe(), "challenger": beside.describe() if beside else None} if served else not_ready()
 
+    async def read(request: Request, token: str | None, variable: str):
+        """The request's body, once it passed the limits, its token and the checks of serving/body.py."""
+        limits.admit(request.client.host if request.client else "")
+        require(token, variable, request.headers.get("authorization"))
+        require_json(request.headers.get("content-type"))
+        return parse_body(await read_body(request, max_body_bytes), settings.max_string_chars)
+
     @app.post("/predict")
     async def predict(request: Request):
         started, served = time.perf_counter(), champion.current
         if served is None:
             return not_ready()
-        body = parse_json(await read_body(request, max_body_bytes))
-        records, request_id = request_records(body), uuid.uuid4().hex
+        body = await read(request, tokens.predict, PREDICT_ENV)
+        records = request_records(body)
+        limits.check_records(records)
+        request_id = request_ids.issue(len(records))
         if dropped:
             records = [{name: value for name, value in record.items() if name not in dropped} for record in records]
         answering, shadowing = challenger.answering(served, request_key(body) or request_id) if challenger \
@@ -143,20 +190,17 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
 
     @app.post("/feedback")
     async def feedback(request: Request):
-        """The true label of an answered record: {"request_id": ..., "record": 0, "label": ...}."""
-        body = parse_json(await read_body(request, max_body_bytes))
-        body = body if isinstance(body, dict) else {}
-        request_id, record = body.get("request_id"), body.get("record", 0)
-        if not (isinstance(request_id, str) and REQUEST_ID.match(request_id)):
-            raise BadRequest([{"field": f"{BODY}.request_id", "expected": "the request_id /predict answered",
-                               "found": request_id}])
-        if not (isinstance(record, int) and not isinstance(record, bool) and record >= 0):
-            raise BadRequest([{"field": f"{BODY}.record", "expected": "the record's position in that request "
-                               "(an integer from 0)", "found": record}])
+        """The true label of an answered record: {"request_id": ..., "record": 0, "label": ...}. A second
+        label for a record replaces the first: `make collect` keeps the last one sent."""
+        body = await read(request, tokens.feedback, FEEDBACK_ENV)
+        if not isinstance(body, dict):
+            raise BadRequest([{"field": BODY, "expected": '{"request_id": ..., "record": ..., "label": ...}',
+                               "found": type(body).__name__}])
+        record = request_ids.check(body.get("request_id"), body.get("record"))
         if "label" not in body:
             raise BadRequest([{"field": f"{BODY}.label", "expected": f"the true {contract.target}", "found": None}])
         check_label(body["label"], contract)
-        logs.feedback.append([{"request_id": request_id, "record": record, "time": datetime.now(UTC),
+        logs.feedback.append([{"request_id": body["request_id"], "record": record, "time": datetime.now(UTC),
                                "label": body["label"]}])
         return {"recorded": True}
 
@@ -183,13 +227,6 @@ def request_key(body: dict) -> str | None:
         raise BadRequest([{"field": f"{BODY}.key", "expected": "a string naming the caller (optional)",
                            "found": key}])
     return key
-
-
-def parse_json(body: bytes):
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadRequest([{"field": BODY, "expected": "a JSON object", "found": f"not JSON ({error})"}]) from None
 
 
 def model_features(model, frame: pd.DataFrame, target: str | None) -> pd.DataFrame:

@@ -63,6 +63,9 @@ def problems(failure: Failure, records: int) -> list[dict]:
 def check_label(label, contract: Contract) -> None:
     """BadRequest when `label` is no value the contract allows for the target."""
     target = contract.target
+    if isinstance(label, dict | list):
+        raise BadRequest([{"field": f"{BODY}.label", "column": target, "expected": "a value (a number, a string, "
+                           "true or false)", "found": "an object" if isinstance(label, dict) else "a list"}])
     rule = contract.columns.get(target) if target else None
     if rule is None:
         return

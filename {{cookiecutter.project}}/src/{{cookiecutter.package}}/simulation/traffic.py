@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..serving.access import Tokens
+
 
 @dataclass
 class Sent:
@@ -36,9 +38,13 @@ class Client:
 
     def __init__(self, port: int):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        tokens = Tokens.from_environment()  # the server's, where this shell set them
+        self.tokens = {"/feedback": tokens.feedback, "/predict": tokens.predict}
 
     def post(self, path: str, body: dict) -> tuple[int, dict]:
-        self.connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        token = self.tokens[path]
+        headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+        self.connection.request("POST", path, json.dumps(body), headers)
         answer = self.connection.getresponse()
         return answer.status, json.loads(answer.read() or b"{}")
 
