@@ -113,8 +113,20 @@ class PartWriter:
             frame["time"] = pd.to_datetime(frame["time"], utc=True)
         frame.to_parquet(data, index=False)
         self.fs.makedirs(self.folder, exist_ok=True)
-        with self.fs.open(f"{self.folder}/{part_name(segment)}", "wb") as stream:
-            stream.write(data.getvalue())
+        path = f"{self.folder}/{part_name(segment)}"
+        # An object store shows an object once it is whole; on a disk a part is written under another name
+        # and renamed, so a full disk or a crash never leaves a part cut short under a name collect reads.
+        local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+        writing = f"{path}.partial" if local else path
+        try:
+            with self.fs.open(writing, "wb") as stream:
+                stream.write(data.getvalue())
+            if local:
+                self.fs.mv(writing, path)
+        except Exception:
+            if local and self.fs.exists(writing):
+                self.fs.rm(writing)
+            raise
         self.written += 1
 
     def _new_segment(self) -> Segment | None:
