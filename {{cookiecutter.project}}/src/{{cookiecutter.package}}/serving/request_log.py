@@ -174,12 +174,14 @@ class PartWriter:
         while not self.closing:
             full = self.wake.wait(min(self.seconds, self.fsync_seconds))
             self.wake.clear()
-            with self.lock:
-                try:
-                    if self.segment:
-                        self.segment.sync()
-                except OSError as error:
-                    self._failed(f"the spool {self.spool}", error)
+            segment = self.segment  # synced outside the lock: a request never waits for the disk
+            try:
+                if segment:
+                    segment.sync()
+            except ValueError:
+                pass  # closed meanwhile by a part: its rows are in that part
+            except OSError as error:
+                self._failed(f"the spool {self.spool}", error)
             if full or time.monotonic() - last_part >= self.seconds:
                 self.flush()
                 last_part = time.monotonic()

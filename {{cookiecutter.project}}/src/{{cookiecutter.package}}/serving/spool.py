@@ -32,8 +32,8 @@ class Segment:
 
     def sync(self) -> None:
         if self.dirty:
-            os.fsync(self.file.fileno())
             self.dirty = False
+            os.fsync(self.file.fileno())
 
     def close(self) -> None:
         self.file.close()
