@@ -633,6 +633,8 @@ def test_a_server_killed_under_load_loses_no_answer_it_sent(session, tmp_path):
             if len(answered) == 150:
                 os.killpg(server.pid, signal.SIGKILL)
 
+        # No FEEDBACK_TOKEN in this environment: the API says so, and listens on loopback only.
+        assert "serve: no FEEDBACK_TOKEN set" in (tmp_path / "first/server.log").read_text()
         sent = ask_all(uri, (records * 8)[:400], after=kill_at_150)
         server.wait()
         received = [request_id for request_id in sent if request_id]
