@@ -224,18 +224,23 @@ def full_disk(session: Session) -> None:
     try:
         session.env["MLFLOW_TRACKING_URI"] = f"sqlite:///{disk / 'mlflow.db'}"
         session.run("train with a store on a small disk", "dvc", "repro", "--force", "--single-item", "train")
-        with open(disk / "filler", "wb") as filler:  # every byte left
-            try:
-                while True:
-                    filler.write(b"\0" * 65536)
-                    filler.flush()
-            except OSError:
-                pass
+        fill(disk)
         session.fail("train with the disk full", "dvc", "repro", "--force", "--single-item", "train")
     finally:
         del session.env["MLFLOW_TRACKING_URI"]
         subprocess.run(["umount", str(disk)], check=True)
     session.run("outputs back after the full disk", "dvc", "checkout", "--force", "train")
+
+
+def fill(disk: Path) -> None:
+    """A file taking every byte left on `disk`."""
+    with open(disk / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
 
 
 def outputs_as_recorded(project) -> dict[str, bool]:
@@ -678,13 +683,7 @@ def test_a_full_disk_under_the_request_log_costs_no_answer_and_health_says_so(se
     try:
         params_edit(project, on_the_small_disk)
         with serve(["make", "-C", str(project), "serve", "PORT={port}"], tmp_path / "serve", "/health", session.env) as uri:
-            with open(disk / "filler", "wb") as filler:  # every byte left
-                try:
-                    while True:
-                        filler.write(b"\0" * 65536)
-                        filler.flush()
-                except OSError:
-                    pass
+            fill(disk)
             sent = ask_all(uri, records[:60])
             assert all(sent), sent
             health = json.loads(urllib.request.urlopen(f"{uri}/health", timeout=10).read())
