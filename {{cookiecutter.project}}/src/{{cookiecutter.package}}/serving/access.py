@@ -16,14 +16,6 @@ FEEDBACK_ENV, PREDICT_ENV = "FEEDBACK_TOKEN", "PREDICT_TOKEN"
 HEADER = "header.Authorization"
 
 
-class Unauthorized(BadRequest):
-    """No credential (401), or the wrong one (`wrong`: 403)."""
-
-    def __init__(self, problems: list[dict], wrong: bool):
-        super().__init__(problems)
-        self.status = 403 if wrong else 401
-
-
 @dataclass(frozen=True)
 class Tokens:
     feedback: str | None
@@ -35,16 +27,17 @@ class Tokens:
 
 
 def require(token: str | None, variable: str, authorization: str | None) -> None:
-    """Unauthorized unless `authorization` is `Bearer <token>` (nothing to check when `token` is None)."""
+    """BadRequest (401, 403) unless `authorization` is `Bearer <token>` (nothing to check when `token` is None)."""
     if token is None:
         return
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
-        raise Unauthorized([{"field": HEADER, "expected": f"Bearer <the {variable} the API was started with>",
-                             "found": "no bearer token" if authorization is None else "another scheme"}], wrong=False)
+        raise BadRequest([{"field": HEADER, "expected": f"Bearer <the {variable} the API was started with>",
+                           "found": "no bearer token" if authorization is None else "another scheme"}], 401,
+                         {"WWW-Authenticate": "Bearer"})
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise Unauthorized([{"field": HEADER, "expected": f"Bearer <the {variable} the API was started with>",
-                             "found": "another token"}], wrong=True)
+        raise BadRequest([{"field": HEADER, "expected": f"Bearer <the {variable} the API was started with>",
+                           "found": "another token"}], 403)
 
 
 def is_loopback(host: str) -> bool:

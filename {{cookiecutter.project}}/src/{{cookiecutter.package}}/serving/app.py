@@ -27,11 +27,11 @@ from starlette.exceptions import HTTPException
 from ..config import Serve
 from ..data.contract import Contract
 from ..data.features import feature_columns
-from .access import FEEDBACK_ENV, PREDICT_ENV, Tokens, Unauthorized, require
+from .access import FEEDBACK_ENV, PREDICT_ENV, Tokens, require
 from .batching import Batcher, ModelFailed
-from .body import WrongMediaType, parse_body, require_json
+from .body import parse_body, require_json
 from .inputs import BODY, BadRequest, check_label, check_records, request_contract, request_records
-from .limits import ClientLimits, TooMany
+from .limits import ClientLimits
 from .model import Served, Watched
 from .request_ids import RequestIds
 from .request_log import PartWriter
@@ -48,10 +48,6 @@ class Logs:
     def close(self) -> None:
         self.answers.close()
         self.feedback.close()
-
-
-class TooLarge(Exception):
-    pass
 
 
 def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Logs, tokens: Tokens,
@@ -104,18 +100,7 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
     # Every refusal in one format: {"detail": [{"field": ..., "expected": ..., "found": ...}, ...]}.
     @app.exception_handler(BadRequest)
     def refuse(_: Request, error: BadRequest) -> JSONResponse:
-        if isinstance(error, Unauthorized):
-            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-            return JSONResponse({"detail": error.problems}, status_code=error.status, headers=headers)
-        if isinstance(error, TooMany):
-            headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
-            return JSONResponse({"detail": error.problems}, status_code=429, headers=headers)
-        return JSONResponse({"detail": error.problems}, status_code=422)
-
-    @app.exception_handler(WrongMediaType)
-    def wrong_media_type(_: Request, error: WrongMediaType) -> JSONResponse:
-        return JSONResponse({"detail": [{"field": "header.Content-Type", "expected": "application/json",
-                                         "found": error.found}]}, status_code=415)
+        return JSONResponse({"detail": error.problems}, status_code=error.status, headers=error.headers)
 
     @app.exception_handler(HTTPException)
     def no_such_endpoint(request: Request, error: HTTPException) -> JSONResponse:
@@ -133,11 +118,6 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
     @app.exception_handler(ModelFailed)
     def model_failed(_: Request, error: ModelFailed) -> JSONResponse:
         return JSONResponse({"detail": [{"model_version": error.version, "error": str(error)}]}, status_code=500)
-
-    @app.exception_handler(TooLarge)
-    def too_large(_: Request, __: TooLarge) -> JSONResponse:
-        return JSONResponse({"detail": [{"field": BODY, "expected": f"at most {max_body_bytes} bytes",
-                                         "found": "more"}]}, status_code=413)
 
     @app.get("/health")
     def health():
@@ -210,13 +190,14 @@ def create_app(champion: Watched, contract: Contract, settings: Serve, logs: Log
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused as soon as it is known to exceed `limit` bytes (declared or streamed)."""
     declared = request.headers.get("content-length", "")
+    too_large = BadRequest([{"field": BODY, "expected": f"at most {limit} bytes", "found": "more"}], 413)
     if declared.isdigit() and int(declared) > limit:
-        raise TooLarge()
+        raise too_large
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise TooLarge()
+            raise too_large
     return bytes(body)
 
 

@@ -15,12 +15,6 @@ MAX_DEPTH = 3  # containers: the body, its records, a record
 INT_LIMIT = 2**63  # a larger integer fits no column a model reads (pandas would keep it as an object)
 
 
-class WrongMediaType(Exception):
-    def __init__(self, found: str | None):
-        super().__init__(found)
-        self.found = found
-
-
 class NonFinite:
     """NaN, Infinity or -Infinity where the body spelled one (JSON has none; Python's parser takes them)."""
 
@@ -29,10 +23,11 @@ class NonFinite:
 
 
 def require_json(content_type: str | None) -> None:
-    """WrongMediaType unless the Content-Type header is application/json (with a charset, if any)."""
+    """BadRequest (415) unless the Content-Type header is application/json (with a charset, if any)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json":
-        raise WrongMediaType(content_type)
+        raise BadRequest([{"field": "header.Content-Type", "expected": "application/json", "found": content_type}],
+                         415)
 
 
 def parse_body(raw: bytes, max_string_chars: int):

@@ -16,11 +16,12 @@ BODY = "body"
 
 
 class BadRequest(Exception):
-    """A request the API refuses: its problems, each naming where it is, what was expected and found."""
+    """A request the API refuses: its problems, each naming where it is, what was expected and found;
+    the HTTP status (422 unless the refusal is another kind) and any headers the answer needs."""
 
-    def __init__(self, problems: list[dict]):
+    def __init__(self, problems: list[dict], status: int = 422, headers: dict | None = None):
         super().__init__(problems)
-        self.problems = problems
+        self.problems, self.status, self.headers = problems, status, headers
 
 
 def request_records(body) -> list[dict]:

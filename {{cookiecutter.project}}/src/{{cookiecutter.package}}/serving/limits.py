@@ -5,20 +5,13 @@ per client, refilled at the rate, holding at most one second's requests (at leas
 client may send at once). Clients not seen for a minute are forgotten, so the table stays small.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
 from .inputs import BODY, BadRequest
 
 FORGET_SECONDS = 60
-
-
-class TooMany(BadRequest):
-    """A limit reached: 429, with the seconds after which a retry may pass (None: it never will)."""
-
-    def __init__(self, problems: list[dict], retry_after: float | None):
-        super().__init__(problems)
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -34,7 +27,8 @@ class ClientLimits:
         self.swept = time.monotonic()
 
     def admit(self, client: str) -> None:
-        """TooMany when `client` has used up its requests for now."""
+        """BadRequest (429, with the seconds after which a retry may pass) when `client` has used up its
+        requests for now."""
         if self.rate is None:
             return
         now = time.monotonic()
@@ -46,11 +40,12 @@ class ClientLimits:
         bucket.tokens = min(capacity, bucket.tokens + (now - bucket.seen) * self.rate)
         bucket.seen = now
         if bucket.tokens < 1:
-            raise TooMany([{"field": "client", "expected": f"at most {self.rate:g} requests a second "
-                            "(serve.client_requests_per_second)", "found": "more"}], (1 - bucket.tokens) / self.rate)
+            raise BadRequest([{"field": "client", "expected": f"at most {self.rate:g} requests a second "
+                               "(serve.client_requests_per_second)", "found": "more"}], 429,
+                             {"Retry-After": str(max(1, math.ceil((1 - bucket.tokens) / self.rate)))})
         bucket.tokens -= 1
 
     def check_records(self, records: list) -> None:
         if len(records) > self.max_records:
-            raise TooMany([{"field": f"{BODY}.records", "expected": f"at most {self.max_records} records a "
-                            "request (serve.max_records)", "found": f"{len(records)} records"}], None)
+            raise BadRequest([{"field": f"{BODY}.records", "expected": f"at most {self.max_records} records a "
+                               "request (serve.max_records)", "found": f"{len(records)} records"}], 429)

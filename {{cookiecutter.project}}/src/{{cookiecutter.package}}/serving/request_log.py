@@ -50,7 +50,7 @@ class PartWriter:
         self.buffer: list[dict] = []
         self.lock, self.flushing = threading.Lock(), threading.Lock()
         self.wake, self.closing = threading.Event(), False
-        self.written = self.dropped = 0  # parts; rows given up for lack of memory while failing
+        self.dropped = 0  # rows given up for lack of memory while failing
         self.failure: str | None = None
         self.failure_lock = threading.Lock()  # one line when the log starts failing, whichever thread sees it
         self.segment, self.unwritten = self._new_segment(), []  # spool segments whose rows are in no part yet
@@ -127,7 +127,6 @@ class PartWriter:
             if local and self.fs.exists(writing):
                 self.fs.rm(writing)
             raise
-        self.written += 1
 
     def _new_segment(self) -> Segment | None:
         try:
