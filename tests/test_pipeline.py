@@ -763,10 +763,10 @@ def test_the_api_image_builds_and_answers_from_a_container_as_a_user_without_pri
 
 @pytest.mark.slow
 def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_object_store(session, docker, tmp_path):
-    """compose.yaml's stack (tests/stack.py), with the project pointed at it as the README says: the API
-    answers with the registry's champion and logs to the bucket; the monitor makes that traffic the current
-    batch and checks it for drift; retrained on its labels and promoted, the new champion is what the API,
-    built again, serves."""
+    """compose.yaml's stack (tests/stack.py), with the project pointed at it as the README says: the API's
+    two replicas, behind the proxy, answer with the registry's champion, take each other's labels and log
+    to the bucket, one log; the monitor makes that traffic the current batch and checks it for drift;
+    retrained on its labels and promoted, the new champion is what the API, built again, serves."""
     if yaml.safe_load((session.project / "params.yaml").read_text())["task"] != "classification":
         pytest.skip("one sample runs the stack: the classification one")
     (engine, base), image, bucket = docker, "my-ml-project-api:test", "stack-data"
@@ -796,35 +796,44 @@ def test_the_compose_stack_serves_the_champion_and_runs_the_loop_against_its_obj
         assert "version 1 is now the champion" in user.run("promote", "make", "promote")
         user.run("image with these settings", *build)
 
-        running.compose("up", "--detach", "api")
+        running.compose("up", "--detach", "proxy")  # and the API's replicas behind it
         running.wait(f"{running.api}/health")
         evaluated = json.loads(user.run("evaluated", "python", "-c", TEST_SPLIT))
         status, answer = post(running.api, "/predict", {"records": evaluated["records"]})
         assert status == 200 and answer["model_version"] == "my-ml-project/1", answer
         assert answer["predictions"] == evaluated["predictions"], answer
-        for record, label in enumerate(evaluated["labels"]):
-            feedback = {"request_id": answer["request_id"], "record": record, "label": label}
-            assert post(running.api, "/feedback", feedback)[0] == 401  # compose.yaml's API asks for the token
+        assert post(running.api, "/predict", {"records": evaluated["records"][:3]})[0] == 200
+        labels = [{"request_id": answer["request_id"], "record": record, "label": label}
+                  for record, label in enumerate(evaluated["labels"])]
+        assert post(running.api, "/feedback", labels[0])[0] == 401  # compose.yaml's API asks for the token
+        for feedback in labels:
             assert post(running.api, "/feedback", feedback, token="stack-token")[0] == 200
-        running.compose("stop", "api")  # it writes its log to the bucket as it stops
+        # The proxy's log names the replica of each request: the answers came from both, and so did the
+        # labels' acceptance, for answers one of them gave.
+        served = re.findall(r'"POST (/\w+) HTTP/1.1" (\d+) .* replica=(\S+)', running.compose("logs", "proxy"))
+        replicas = {path: {replica for logged, status, replica in served if logged == path and status == "200"}
+                    for path in ("/predict", "/feedback")}
+        expected = {replica.removeprefix("http://") for replica in running.replicas}
+        assert replicas == {"/predict": expected, "/feedback": expected}, served
+        running.compose("stop", "api", "api-2")  # each writes its part of the log to the bucket as it stops
 
         # The monitor, on this checkout as its owner: the traffic becomes the current batch, checked for drift.
         current = project / yaml.safe_load((project / "params.yaml").read_text())["paths"]["current"]
         before = current.read_bytes()
         running.env["PROJECT_USER"] = f"{os.getuid()}:{os.getgid()}"
         monitored = running.compose("run", "--rm", "monitor")
-        records = len(evaluated["records"])
-        assert f"collect: {records} answered records ({records} labelled)" in monitored, monitored
+        records = len(evaluated["records"]) + 3
+        assert f"collect: {records} answered records ({len(labels)} labelled)" in monitored, monitored
         assert f"drift-check: {records} current rows" in monitored and "drift gate: " in monitored, monitored
         assert current.read_bytes() != before
 
         # Retrained on the labels that came back and promoted, the new champion ships in a new image: the
         # API loads only a model whose MD5 its own dvc.lock records.
-        assert f"{records} labelled rows" in user.run("intake-labels", "make", "intake-labels")
+        assert f"{len(labels)} labelled rows" in user.run("intake-labels", "make", "intake-labels")
         user.run("retrain", "make", "repro")
         assert "version 2 is now the champion (was 1)" in user.run("promote again", "make", "promote")
         user.run("image with the new champion", *build)
-        running.compose("up", "--detach", "api")
+        running.compose("up", "--detach", "proxy")
         running.wait(f"{running.api}/health")
         status, answer = post(running.api, "/predict", {"records": evaluated["records"][:3]})
         assert status == 200 and answer["model_version"] == "my-ml-project/2", answer

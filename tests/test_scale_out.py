@@ -2,6 +2,7 @@
 127.0.0.1 (a scheduler and two workers with a memory limit each), against the pandas engine."""
 
 import json
+import re
 
 import pytest
 
@@ -18,6 +19,11 @@ run = json.load(open("models/mlflow_run.json"))
 mlflow.set_tracking_uri("sqlite:///mlflow.db")
 print(json.dumps(mlflow.get_run(run["run_id"]).data.tags))
 """
+CHAMPION_GATE = """
+from my_ml_project.config import load_params
+from my_ml_project.model.champion import judged_gates
+print(judged_gates(load_params()).gates[-1].model_dump_json())
+"""
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +33,8 @@ def cluster(tmp_path_factory):
     session = Session.for_project(project)
     session.run("setup", "make", "setup")
     session.run("repro", "make", "repro")
+    session.run("stage", "git", "add", "--all")  # the sample's model becomes main's: the champion
+    session.run("commit", "git", "commit", "--quiet", "--message", "The pipeline on the sample")
     with dask_cluster(project, project.parent / "dask.log", memory=WORKER_MEMORY) as address:
         yield session, address
 
@@ -79,3 +87,6 @@ def test_data_three_times_a_workers_memory_runs_on_the_cluster_where_pandas_refu
     assert tags["compute.engine"] == "dask" and tags["compute.workers"] == "2", tags
     assert int(tags["data.train.parts"]) > 1 and int(tags["compute.rows"]) == rows["train"]
     assert json.loads((session.project / "metrics/drift.json").read_text())["verdict"] in ("stable", "warn", "drift")
+    # The champion, main's model, scored on the same test split partition by partition, as evaluate scores it.
+    gate = json.loads(session.run("champion gate", str(session.project / ".venv/bin/python"), "-c", CHAMPION_GATE))
+    assert re.fullmatch(r"champion main@\w{7} scores [\d.]+ on the same split; .*", gate["detail"]), gate

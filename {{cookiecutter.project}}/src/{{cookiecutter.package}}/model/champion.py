@@ -10,11 +10,9 @@ one, mirrors what the base branch holds as its registry's `champion` alias (`mak
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
+from ..compute.memory import read_whole
 from ..config import Params
 from ..data.features import feature_columns
-from ..data.tables import read_table
 from ..errors import ConfigError, UserError
 from ..outputs import LOCK_FILE, dvc, git, recorded_md5, require_current
 from ..records import read_json
@@ -52,7 +50,20 @@ def fetch_model(commit: str, model_path: str, md5: str, origin: str):
     return load_recorded_bytes(data, md5, origin)
 
 
-def rescore(params: Params, features: pd.DataFrame, y_true: pd.Series) -> ChampionScore | None:
+def scores_on_test(params: Params, model) -> dict[str, float]:
+    """Every metric of the task for `model` on the test split: read whole on the pandas engine, partition
+    by partition on the dask one (as evaluate scores it)."""
+    if params.compute.engine == "dask":
+        from ..compute.cluster import dask_client
+        from ..compute.evaluate import scores_by_partition
+
+        with dask_client(params.compute):
+            return scores_by_partition(model, params.paths.test, params.target, params.task)[0]
+    test = read_whole(params.paths.test, params.compute)
+    return score(model, test[feature_columns(test, params.target)], test[params.target], params.task)
+
+
+def rescore(params: Params) -> ChampionScore | None:
     """The base branch's model scored on this test split, or None while that branch records no model.
 
     A champion that cannot score this split (trained on other columns or labels) gets no score, and says why.
@@ -68,7 +79,7 @@ def rescore(params: Params, features: pd.DataFrame, y_true: pd.Series) -> Champi
     else:
         try:
             model = fetch_model(commit, model_path, md5, f"champion {source}")
-            value, error = score(model, features, y_true, params.task).get(metric), None
+            value, error = scores_on_test(params, model).get(metric), None
         except (KeyError, ValueError, TypeError) as problem:
             value, error = None, str(problem).splitlines()[0]
     return ChampionScore(source=source, metric=metric, score=value, error=error)
@@ -79,8 +90,6 @@ def judged_gates(params: Params) -> GateReport:
     # Not a report edited by hand, nor one of a failed or pending run: dvc.lock must record it as it is.
     require_current("evaluate", params.paths.gates)
     report = GateReport.load(params.paths.gates)
-    test = read_table(params.paths.test)
-    features, y_true = test[feature_columns(test, params.target)], test[params.target]
-    champion = champion_gate(params.gates, read_json(params.paths.metrics), rescore(params, features, y_true))
+    champion = champion_gate(params.gates, read_json(params.paths.metrics), rescore(params))
     gates = [*report.gates, champion]
     return report.model_copy(update={"gates": gates, "passed": all(gate.passed for gate in gates)})
