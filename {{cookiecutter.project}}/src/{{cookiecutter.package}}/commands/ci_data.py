@@ -31,12 +31,12 @@ def not_reachable(name: str, settings: dict) -> str | None:
             return None
         return (f"The DVC remote '{name}' ({url}) needs AWS credentials, and this run has none (the secrets are not "
                 "set, or this is a pull request from a fork or Dependabot, which get no secrets). To run them: add "
-                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the repository's `pipeline` environment (README, "
-                "\"Continuous integration\").")
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the repository's `pipeline` environment "
+                "(docs/ci.md).")
     if scheme in ("", "file") and not (Path(".dvc") / urlparse(url).path).resolve().is_dir():
         return (f"The DVC remote '{name}' is a folder on the machine that made this project ({url}), which CI "
                 "cannot reach. To run them: make the remote S3 (`make remote-s3 BUCKET=...`, then `make push`) and "
-                "add its secrets to the repository's `pipeline` environment (README, \"Continuous integration\").")
+                "add its secrets to the repository's `pipeline` environment (docs/ci.md).")
     return None
 
 
