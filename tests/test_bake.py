@@ -203,3 +203,12 @@ def test_the_readme_documents_every_prompt_in_order():
     readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
     documented = re.findall(r"^\| `(\w+)` \|", readme, re.MULTILINE)
     assert documented == [key for key in DEFAULTS if not key.startswith("_")]
+
+
+def test_the_template_docs_build_strictly(tmp_path):
+    """The template's own site (mkdocs.yml, docs/): every page in the nav, no broken link or anchor, and
+    its home page the README's overview, included."""
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+                           cwd=TEMPLATE, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "answer the prompts" in (tmp_path / "index.html").read_text()
