@@ -48,15 +48,11 @@ services:
     command: ["mlflow", "server", "--host", "127.0.0.1", "--port", "{mlflow}",
               "--backend-store-uri", "sqlite:////var/lib/mlflow/mlflow.db", "--artifacts-destination", "s3://{bucket}/mlflow"]
     environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", PORT: "{mlflow}"}}
-  api: &api
+  api:  # and api-2, the same on port {api_2} (override() adds it)
     <<: *names
     network_mode: host
     environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", MLFLOW_TRACKING_URI: "http://mlflow:{mlflow}",
                   HOST: "127.0.0.1", PORT: "{api}"}}
-  api-2:
-    <<: *api
-    environment: {{AWS_ENDPOINT_URL: "http://objects:{s3}", MLFLOW_TRACKING_URI: "http://mlflow:{mlflow}",
-                  HOST: "127.0.0.1", PORT: "{api_2}"}}
   proxy:
     image: {stand_ins}
     user: "0:0"  # nginx's master process, as in nginx's image
@@ -73,6 +69,14 @@ RUN apt-get update --quiet && apt-get install --quiet --yes --no-install-recomme
     && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/default
 USER 10001
 """
+
+
+def override(**values) -> dict:
+    """OVERRIDE with `values` filled in, and api-2 as api on its own port."""
+    services = yaml.safe_load(OVERRIDE.format(**values))["services"]
+    api = services["api"]
+    services["api-2"] = {**api, "environment": {**api["environment"], "PORT": str(values["api_2"])}}
+    return {"services": services}
 
 
 def proxy_conf(project: Path, port: int, replicas: list[int]) -> str:
@@ -134,8 +138,7 @@ def stack(engine: Engine, project: Path, image: str, bucket: str, root: Path, en
     files = {"compose.yaml": compose}
     ports = {"s3": free_port(), "mlflow": free_port(), "api": free_port(), "api_2": free_port(), "proxy": free_port()}
     (root / "proxy.conf").write_text(proxy_conf(project, ports["proxy"], [ports["api"], ports["api_2"]]))
-    files["override.yaml"] = yaml.safe_load(OVERRIDE.format(stand_ins=stand_ins, bucket=bucket,
-                                                            proxy_conf=root / "proxy.conf", **ports))
+    files["override.yaml"] = override(stand_ins=stand_ins, bucket=bucket, proxy_conf=root / "proxy.conf", **ports)
     for name, content in files.items():
         (root / name).write_text(yaml.safe_dump(content, sort_keys=False))
     command = [*compose_command(engine), "--project-directory", str(project), "--project-name", "stack",
